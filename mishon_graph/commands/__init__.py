@@ -1,0 +1,1 @@
+"""Click command groups, one module per pipeline stage; each exposes ``register(cli)``."""

@@ -1,0 +1,46 @@
+"""Shared CLI plumbing: global state, config building and the database context."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from mishon_graph.config import Config
+from mishon_graph.db.connect import connect
+from mishon_graph.db.runner import Runner
+
+console = Console(stderr=False)
+err_console = Console(stderr=True)
+
+
+@dataclass
+class State:
+    """What the top-level ``mishon`` options set."""
+
+    debug: bool = False
+    home: str | None = None
+
+
+def build_config(ctx: click.Context, **overrides: Any) -> Config:
+    """Config from the environment, then ``--home``, then the command's own options."""
+    state: State = ctx.find_object(State) or State()
+    config = Config.from_env()
+    if state.home:
+        config = config.with_overrides(home=Path(state.home))
+    return config.with_overrides(**overrides)
+
+
+@contextmanager
+def database(config: Config, *, autostart: bool = True, schema: bool = True) -> Iterator[Runner]:
+    """A connected runner (schema applied unless ``schema=False``), closed on exit."""
+    runner = connect(config, autostart=autostart, schema=schema, notify=lambda m: err_console.print(f"[dim]{m}[/dim]"))
+    try:
+        yield runner
+    finally:
+        runner.close()

@@ -1,0 +1,9 @@
+"""CLI commands for the features stage."""
+
+from __future__ import annotations
+
+import click
+
+
+def register(cli: click.Group) -> None:
+    """Attach this stage's commands to the `mishon` group."""

@@ -1,0 +1,188 @@
+"""One checked configuration object for the whole pipeline.
+
+Nothing reads the environment at import time: call :meth:`Config.from_env` explicitly, then apply
+CLI overrides with :meth:`Config.with_overrides`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mishon_graph.errors import MishonError
+
+AGGREGATORS = ("mean", "max", "min", "sum")
+DEVICES = ("auto", "cpu", "cuda")
+ENCODER_PROFILES = ("offline", "paper", "tiny")
+
+
+def default_home() -> Path:
+    """The per-user directory for the managed Neo4j, features, models and runs."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("mishon-graph", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Config:
+    """Connection, paths and MISHON hyper-parameters (defaults from MISHON.md, paper 5.2.4).
+
+    Args:
+        neo4j_uri: Bolt URI of an existing server; ``None`` uses the locally managed Neo4j.
+        neo4j_user: User name for ``neo4j_uri``.
+        neo4j_password: Password for ``neo4j_uri`` (the managed server keeps its own in a file).
+        neo4j_database: Database name.
+        home: Directory for the managed Neo4j, feature store, models and evaluation runs.
+        theta: Same-modality cosine threshold for similarity edges, in [0, 1].
+        gamma: User-user Jaccard threshold, in [0, 1].
+        alpha: Fraction of users that are "popular" (Algorithm 1), in (0, 1].
+        knn_cap: Keep at most this many nearest neighbours per modality node (``None``: no cap).
+        popular_to_all: Link popular users to every user, as Algorithm 1's pseudo-code reads.
+        min_hashtag_freq: Drop hashtags seen fewer times in training posts (paper: 50).
+        min_user_posts: Keep users with at least this many posts (paper: 4).
+        cold_start_frac: Fraction of users held out as cold-start users.
+        test_frac: Per-user fraction of the latest posts that are test.
+        valid_frac: Fraction of each user's training posts (the latest) used for validation.
+        depth: GraphSAGE depth J.
+        aggregator: GraphSAGE aggregator, one of mean/max/min/sum.
+        hidden_dim: Width of the pooled modality vectors and user embeddings.
+        attention: Use attention pooling (eq. 8-10); ``False`` averages unit features.
+        lr: Adam learning rate.
+        weight_decay: Adam weight decay.
+        dropout: Dropout on the concatenated representation.
+        epochs: Maximum training epochs.
+        patience: Early-stopping patience in epochs on the validation metric.
+        batch_size: Seed nodes per mini-batch when neighbour sampling.
+        seed: Random seed for splits, initialisation and sampling.
+        device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
+        k: Number of hashtags to recommend / evaluate at.
+        encoder_profile: ``offline`` (weights shipped in packages), ``paper`` (ViT/wav2vec2/BERT), ``tiny``.
+        num_frames: Frames sampled per video.
+        sample_rate: Audio sample rate in Hz.
+        text_tokens: Token length for the text encoder (incl. special tokens).
+        ffmpeg_timeout: Seconds before an ffmpeg call is abandoned.
+        batch_rows: Rows per ``UNWIND`` write transaction.
+    """
+
+    neo4j_uri: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: str | None = None
+    neo4j_database: str = "neo4j"
+    home: Path = field(default_factory=default_home)
+    theta: float = 0.5
+    gamma: float = 0.5
+    alpha: float = 0.1
+    knn_cap: int | None = 10
+    popular_to_all: bool = False
+    min_hashtag_freq: int = 50
+    min_user_posts: int = 4
+    cold_start_frac: float = 0.1
+    test_frac: float = 0.2
+    valid_frac: float = 0.1
+    depth: int = 2
+    aggregator: str = "mean"
+    hidden_dim: int = 128
+    attention: bool = True
+    lr: float = 5e-3
+    weight_decay: float = 0.0
+    dropout: float = 0.2
+    epochs: int = 100
+    patience: int = 10
+    batch_size: int = 1024
+    seed: int = 42
+    device: str = "auto"
+    k: int = 5
+    encoder_profile: str = "offline"
+    num_frames: int = 12
+    sample_rate: int = 16000
+    text_tokens: int = 30
+    ffmpeg_timeout: float = 60.0
+    batch_rows: int = 1000
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "home", Path(self.home).expanduser())
+        self._check()
+
+    def _check(self) -> None:
+        def need(ok: bool, msg: str) -> None:
+            if not ok:
+                raise MishonError(msg)
+
+        need(0.0 <= self.theta <= 1.0, f"theta must be in [0, 1], got {self.theta}")
+        need(0.0 <= self.gamma <= 1.0, f"gamma must be in [0, 1], got {self.gamma}")
+        need(0.0 < self.alpha <= 1.0, f"alpha must be in (0, 1], got {self.alpha}")
+        need(self.knn_cap is None or self.knn_cap >= 1, f"k-NN cap must be >= 1, got {self.knn_cap}")
+        need(self.min_hashtag_freq >= 1, f"min hashtag frequency must be >= 1, got {self.min_hashtag_freq}")
+        need(self.min_user_posts >= 1, f"min posts per user must be >= 1, got {self.min_user_posts}")
+        need(0.0 <= self.cold_start_frac < 1.0, f"cold-start fraction must be in [0, 1), got {self.cold_start_frac}")
+        need(0.0 < self.test_frac < 1.0, f"test fraction must be in (0, 1), got {self.test_frac}")
+        need(0.0 <= self.valid_frac < 1.0, f"validation fraction must be in [0, 1), got {self.valid_frac}")
+        need(self.depth >= 0, f"depth must be >= 0, got {self.depth}")
+        need(self.aggregator in AGGREGATORS, f"aggregator must be one of {AGGREGATORS}, got {self.aggregator!r}")
+        need(self.hidden_dim >= 1, f"hidden dim must be >= 1, got {self.hidden_dim}")
+        need(self.lr > 0, f"learning rate must be > 0, got {self.lr}")
+        need(0.0 <= self.dropout < 1.0, f"dropout must be in [0, 1), got {self.dropout}")
+        need(self.epochs >= 1 and self.patience >= 1, "epochs and patience must be >= 1")
+        need(self.batch_size >= 1 and self.batch_rows >= 1, "batch sizes must be >= 1")
+        need(self.device in DEVICES, f"device must be one of {DEVICES}, got {self.device!r}")
+        need(self.k >= 1, f"K must be >= 1, got {self.k}")
+        need(
+            self.encoder_profile in ENCODER_PROFILES,
+            f"encoder profile must be one of {ENCODER_PROFILES}, got {self.encoder_profile!r}",
+        )
+        need(self.num_frames >= 1 and self.sample_rate >= 1 and self.text_tokens >= 3, "bad media settings")
+        need(self.ffmpeg_timeout > 0, "ffmpeg timeout must be > 0")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Config:
+        """Build a config from ``NEO4J_*``, ``MISHON_HOME`` and ``MISHON_DEVICE``."""
+        env = os.environ if environ is None else environ
+        kwargs: dict[str, Any] = {}
+        if env.get("NEO4J_URI"):
+            kwargs["neo4j_uri"] = env["NEO4J_URI"]
+        if env.get("NEO4J_USER"):
+            kwargs["neo4j_user"] = env["NEO4J_USER"]
+        if env.get("NEO4J_PASSWORD"):
+            kwargs["neo4j_password"] = env["NEO4J_PASSWORD"]
+        if env.get("NEO4J_DATABASE"):
+            kwargs["neo4j_database"] = env["NEO4J_DATABASE"]
+        if env.get("MISHON_HOME"):
+            kwargs["home"] = Path(env["MISHON_HOME"])
+        if env.get("MISHON_DEVICE"):
+            kwargs["device"] = env["MISHON_DEVICE"]
+        return cls(**kwargs)
+
+    def with_overrides(self, **overrides: Any) -> Config:
+        """A copy with the given fields replaced; ``None`` values are ignored (option not given)."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        unknown = set(given) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise MishonError(f"unknown configuration fields: {sorted(unknown)}")
+        return dataclasses.replace(self, **given)
+
+    # Derived paths -------------------------------------------------------------------------
+    @property
+    def neo4j_dir(self) -> Path:
+        return self.home / "neo4j"
+
+    @property
+    def feature_dir(self) -> Path:
+        return self.home / "features"
+
+    @property
+    def model_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.home / "runs"
+
+    def describe(self) -> dict[str, Any]:
+        """Hyper-parameters as a plain dict (no secrets), for artifacts and metadata nodes."""
+        out = dataclasses.asdict(self)
+        out.pop("neo4j_password")
+        out["home"] = str(self.home)
+        return out

@@ -1,0 +1,43 @@
+"""Labels, relationship types, split names and PyG edge types: the one place they are spelled.
+
+Cypher files use these names literally; a unit test checks they agree.
+"""
+
+from __future__ import annotations
+
+# Node labels
+USER = "User"
+VIDEO = "Video"
+HASHTAG = "Hashtag"
+VISUAL = "Visual"
+ACOUSTIC = "Acoustic"
+TEXTUAL = "Textual"
+GRAPH_META = "GraphMeta"
+
+# Relationship types
+POSTED = "POSTED"  # (:User)-[:POSTED]->(:Video)
+TAGGED = "TAGGED"  # (:Video)-[:TAGGED]->(:Hashtag)
+HAS_MODALITY = "HAS_MODALITY"  # (:Video)-[:HAS_MODALITY]->(:Visual|Acoustic|Textual)
+SIMILAR = "SIMILAR"  # same-modality cosine edge, {weight}
+JACCARD = "JACCARD"  # user-user Jaccard edge, {weight}
+POPULAR = "POPULAR"  # popular user -> cold-start user, {weight}
+USES = "USES"  # user -> modality node of their video, {weight: 1}
+RECOMMENDS = "RECOMMENDS"  # (:Video)-[:RECOMMENDS {score, rank, model, run_id, created_at}]->(:Hashtag)
+
+# Modalities: name -> node label
+MODALITIES: dict[str, str] = {"visual": VISUAL, "acoustic": ACOUSTIC, "textual": TEXTUAL}
+MODALITY_NAMES: tuple[str, ...] = tuple(MODALITIES)
+
+# Splits stored on Video.split
+TRAIN = "train"
+VALID = "valid"
+TEST = "test"
+SPLITS: tuple[str, ...] = (TRAIN, VALID, TEST)
+
+# PyG node types and edge-type triples
+PYG_USER = "user"
+PYG_EDGE_SIMILAR = {m: (m, "similar", m) for m in MODALITY_NAMES}
+PYG_EDGE_JACCARD = (PYG_USER, "jaccard", PYG_USER)
+PYG_EDGE_POPULAR = (PYG_USER, "popular", PYG_USER)
+PYG_EDGE_USES = {m: (PYG_USER, "uses", m) for m in MODALITY_NAMES}
+PYG_EDGE_USED_BY = {m: (m, "used_by", PYG_USER) for m in MODALITY_NAMES}

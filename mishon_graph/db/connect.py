@@ -1,0 +1,55 @@
+"""Resolve a :class:`Runner` from a :class:`Config`: an existing server or the managed one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from mishon_graph.config import Config
+from mishon_graph.db.runner import Runner
+from mishon_graph.db.schema import apply_schema
+from mishon_graph.db.server import LocalNeo4j
+from mishon_graph.errors import MishonError
+
+
+def local_server(config: Config) -> LocalNeo4j:
+    """The managed server whose instance lives under ``config.home``."""
+    return LocalNeo4j(config.neo4j_dir)
+
+
+def connect(
+    config: Config,
+    *,
+    autostart: bool = True,
+    schema: bool = True,
+    notify: Callable[[str], None] | None = None,
+) -> Runner:
+    """Open a verified runner; start the managed server first when needed and allowed.
+
+    Args:
+        config: Connection settings (``neo4j_uri`` set means an existing server).
+        autostart: Start the managed server when it is not running.
+        schema: Apply constraints and indexes (idempotent).
+        notify: Called with a one-line message when a server is started.
+    """
+    if config.neo4j_uri:
+        if not config.neo4j_password:
+            raise MishonError("NEO4J_URI is set but NEO4J_PASSWORD is not")
+        runner = Runner(config.neo4j_uri, config.neo4j_user, config.neo4j_password, config.neo4j_database)
+    else:
+        server = local_server(config)
+        state = server.state()
+        if state is None:
+            if not autostart:
+                raise MishonError("no local Neo4j is running: run `mishon db start` or set NEO4J_URI")
+            state, _ = server.start()
+            if notify:
+                notify(f"started Neo4j {state.version} at {state.bolt_uri}")
+        runner = Runner(state.bolt_uri, server.user, server.password(), config.neo4j_database)
+    try:
+        runner.verify()
+        if schema:
+            apply_schema(runner)
+    except BaseException:
+        runner.close()
+        raise
+    return runner
