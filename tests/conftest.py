@@ -82,7 +82,7 @@ def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jServ
                 yield Neo4jServer(container.get_connection_url(), "neo4j", container.password)
             return
     server = LocalNeo4j(tmp_path_factory.mktemp("neo4j"))
-    state, _ = server.start()
+    state, _ = server.start(ports=(0, 0))
     try:
         yield Neo4jServer(state.bolt_uri, server.user, server.password())
     finally:

@@ -98,7 +98,7 @@ def _port_free(port: int) -> bool:
 
 
 def _free_port(preferred: int) -> int:
-    if _port_free(preferred):
+    if preferred and _port_free(preferred):
         return preferred
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -187,15 +187,20 @@ class LocalNeo4j:
         return state if _pid_alive(state.pid) else None
 
     # Lifecycle -------------------------------------------------------------------------------
-    def start(self, timeout: float = 180.0) -> tuple[ServerState, bool]:
-        """Start the server unless it runs; returns (state, started_now)."""
+    def start(self, timeout: float = 180.0, *, ports: tuple[int, int] = (7687, 7474)) -> tuple[ServerState, bool]:
+        """Start the server unless it runs; returns (state, started_now).
+
+        Args:
+            timeout: Seconds to wait for bolt and HTTP to answer.
+            ports: Preferred (bolt, http) ports, used when free; ``0`` picks any free port.
+        """
         running = self.state()
         if running is not None:
             return running, False
         lib = install(self.dist)
         for sub in ("conf", "data", "logs", "run", "plugins", "import"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
-        bolt, http = _free_port(7687), _free_port(7474)
+        bolt, http = _free_port(ports[0]), _free_port(ports[1])
         if http == bolt:
             http = _free_port(0)
         self._write_conf(bolt, http)

@@ -1,0 +1,1 @@
+"""Feature mining: media decoding, encoders, the on-disk unit-feature store."""
