@@ -1,0 +1,1 @@
+"""Canonical records, preprocessing, splitting and batched writes into Neo4j."""

@@ -1,0 +1,60 @@
+"""Canonical record types every loader produces (no I/O here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """A user.
+
+    Args:
+        id: Stable user id.
+        followers: Follower count, ``None`` when unknown.
+        likes: Likes received, ``None`` when unknown.
+        created_at: ISO-8601 time the account was created, when known.
+    """
+
+    id: str
+    followers: int | None = None
+    likes: int | None = None
+    created_at: str | None = None
+
+
+@dataclass(frozen=True)
+class PostRecord:
+    """A micro-video post (or any captioned item playing that role).
+
+    Args:
+        id: Stable post/video id.
+        user_id: The poster.
+        created_at: ISO-8601 posting time (orders the per-user split).
+        text: Caption/title/description with hashtags removed.
+        hashtags: Hashtags as given (normalised later by preprocessing).
+        media_path: Path of the video file, when there is one.
+        features: Precomputed unit features per modality: modality name -> path of a ``.npy``
+            ``[num_units, dim]`` array.
+        split: ``train``/``valid``/``test`` when the dataset fixes its own split, else ``None``.
+        origin: Where the record came from (``file:line``), for error messages.
+    """
+
+    id: str
+    user_id: str
+    created_at: str
+    text: str = ""
+    hashtags: tuple[str, ...] = ()
+    media_path: str | None = None
+    features: dict[str, str] = field(default_factory=dict)
+    split: str | None = None
+    origin: str = ""
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A record that was not ingested, and why (written to the rejects file)."""
+
+    origin: str
+    field: str
+    reason: str
+    record_id: str = ""
