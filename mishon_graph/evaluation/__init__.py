@@ -1,0 +1,1 @@
+"""Pure evaluation code: metrics at K, baseline scorers and the report writer."""

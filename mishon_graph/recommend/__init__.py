@@ -1,0 +1,1 @@
+"""Recommendations in Neo4j: write-back, evaluation of stored runs, baselines and named queries."""
