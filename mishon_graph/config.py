@@ -16,6 +16,7 @@ from mishon_graph.errors import MishonError
 
 AGGREGATORS = ("mean", "max", "min", "sum")
 DEVICES = ("auto", "cpu", "cuda")
+FEATURE_DTYPES = ("float32", "bfloat16")
 ENCODER_PROFILES = ("offline", "paper", "tiny")
 
 
@@ -56,6 +57,9 @@ class Config:
         epochs: Maximum training epochs.
         patience: Early-stopping patience in epochs on the validation metric.
         batch_size: Seed nodes per mini-batch when neighbour sampling.
+        fanout: Neighbours sampled per node and hop in mini-batch training.
+        full_batch_gb: Train full-batch when the estimated memory stays below this (GiB).
+        feature_dtype: Storage type of unit features in training (``float32`` or ``bfloat16``).
         seed: Random seed for splits, initialisation and sampling.
         device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
         k: Number of hashtags to recommend / evaluate at.
@@ -64,6 +68,11 @@ class Config:
         sample_rate: Audio sample rate in Hz.
         text_tokens: Token length for the text encoder (incl. special tokens).
         ffmpeg_timeout: Seconds before an ffmpeg call is abandoned.
+        max_audio_seconds: Decode at most the first this many seconds of audio per video.
+        feature_batch: Videos decoded and encoded together by ``features``.
+        vit_model: ``paper`` profile frame encoder: Hugging Face id (in the local cache) or directory.
+        wav2vec2_model: ``paper`` profile audio encoder: Hugging Face id or directory.
+        bert_model: ``paper`` profile text encoder: Hugging Face id or directory.
         batch_rows: Rows per ``UNWIND`` write transaction.
     """
 
@@ -92,6 +101,9 @@ class Config:
     epochs: int = 100
     patience: int = 10
     batch_size: int = 1024
+    fanout: int = 10
+    full_batch_gb: float = 8.0
+    feature_dtype: str = "float32"
     seed: int = 42
     device: str = "auto"
     k: int = 5
@@ -100,6 +112,11 @@ class Config:
     sample_rate: int = 16000
     text_tokens: int = 30
     ffmpeg_timeout: float = 60.0
+    max_audio_seconds: float = 60.0
+    feature_batch: int = 8
+    vit_model: str = "google/vit-base-patch16-224"
+    wav2vec2_model: str = "facebook/wav2vec2-base"
+    bert_model: str = "bert-base-uncased"
     batch_rows: int = 1000
 
     def __post_init__(self) -> None:
@@ -127,6 +144,12 @@ class Config:
         need(0.0 <= self.dropout < 1.0, f"dropout must be in [0, 1), got {self.dropout}")
         need(self.epochs >= 1 and self.patience >= 1, "epochs and patience must be >= 1")
         need(self.batch_size >= 1 and self.batch_rows >= 1, "batch sizes must be >= 1")
+        need(self.fanout >= 1, f"fanout must be >= 1, got {self.fanout}")
+        need(self.full_batch_gb > 0, f"full-batch memory limit must be > 0, got {self.full_batch_gb}")
+        need(
+            self.feature_dtype in FEATURE_DTYPES,
+            f"feature dtype must be one of {FEATURE_DTYPES}, got {self.feature_dtype!r}",
+        )
         need(self.device in DEVICES, f"device must be one of {DEVICES}, got {self.device!r}")
         need(self.k >= 1, f"K must be >= 1, got {self.k}")
         need(
@@ -135,6 +158,10 @@ class Config:
         )
         need(self.num_frames >= 1 and self.sample_rate >= 1 and self.text_tokens >= 3, "bad media settings")
         need(self.ffmpeg_timeout > 0, "ffmpeg timeout must be > 0")
+        need(self.max_audio_seconds > 0, f"max audio seconds must be > 0, got {self.max_audio_seconds}")
+        need(self.feature_batch >= 1, f"feature batch must be >= 1, got {self.feature_batch}")
+        for name in ("vit_model", "wav2vec2_model", "bert_model"):
+            need(bool(str(getattr(self, name)).strip()), f"{name} must name a model id or directory")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Config:
@@ -153,6 +180,10 @@ class Config:
             kwargs["home"] = Path(env["MISHON_HOME"])
         if env.get("MISHON_DEVICE"):
             kwargs["device"] = env["MISHON_DEVICE"]
+        for var, name in (("MISHON_VIT_MODEL", "vit_model"), ("MISHON_WAV2VEC2_MODEL", "wav2vec2_model"),
+                          ("MISHON_BERT_MODEL", "bert_model")):
+            if env.get(var):
+                kwargs[name] = env[var]
         return cls(**kwargs)
 
     def with_overrides(self, **overrides: Any) -> Config:

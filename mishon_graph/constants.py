@@ -27,6 +27,8 @@ RECOMMENDS = "RECOMMENDS"  # (:Video)-[:RECOMMENDS {score, rank, model, run_id, 
 # Modalities: name -> node label
 MODALITIES: dict[str, str] = {"visual": VISUAL, "acoustic": ACOUSTIC, "textual": TEXTUAL}
 MODALITY_NAMES: tuple[str, ...] = tuple(MODALITIES)
+# Encoder name recorded for unit features a dataset ships (ingested, not computed by `features`)
+PRECOMPUTED_ENCODER = "precomputed"
 
 # Splits stored on Video.split
 TRAIN = "train"

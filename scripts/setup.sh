@@ -29,6 +29,9 @@ fi
 echo "== installing Python packages (cached by pip after the first time)"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[dev]'
+# The offline profile's audio encoder: its metadata pins numpy 1.23/librosa 0.9, which it does not need
+# here (mishon computes the spectrogram itself), so it is installed without dependencies.
+.venv/bin/python -m pip install -q --no-deps aisfx==0.1.2
 
 echo "== resolving Neo4j Community with mvn"
 .venv/bin/mishon db install

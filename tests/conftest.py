@@ -39,6 +39,7 @@ class Neo4jServer:
     user: str
     password: str
     database: str = "neo4j"
+    http_url: str | None = None  # Neo4j Browser's server (http://host:port), when known
 
     def env(self) -> dict[str, str]:
         return {
@@ -70,6 +71,7 @@ def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jServ
         yield Neo4jServer(
             os.environ["NEO4J_URI"], os.environ.get("NEO4J_USER", "neo4j"),
             os.environ.get("NEO4J_PASSWORD", ""), os.environ.get("NEO4J_DATABASE", "neo4j"),
+            http_url=os.environ.get("NEO4J_HTTP_URL") or None,
         )
         return
     if _docker_answers():
@@ -84,7 +86,9 @@ def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jServ
     server = LocalNeo4j(tmp_path_factory.mktemp("neo4j"))
     state, _ = server.start(ports=(0, 0))
     try:
-        yield Neo4jServer(state.bolt_uri, server.user, server.password())
+        yield Neo4jServer(
+            state.bolt_uri, server.user, server.password(), http_url=f"http://127.0.0.1:{state.http_port}"
+        )
     finally:
         server.stop()
 

@@ -1,9 +1,126 @@
-"""CLI commands for the learn stage."""
+"""``mishon train`` and ``mishon infer``: train a MISHON model on the graph; score a new video."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+import numpy as np
+from rich.table import Table
+
+from mishon_graph.commands.common import build_config, console, database, err_console
+from mishon_graph.constants import MODALITY_NAMES
+from mishon_graph.errors import MishonError
+from mishon_graph.learn.model import VARIANTS
+
+
+@click.command("train")
+@click.option(
+    "--variant",
+    type=click.Choice(VARIANTS),
+    default="mishon",
+    show_default=True,
+    help="The model or one of the paper's ablations.",
+)
+@click.option("--epochs", type=int, help="Maximum epochs (default 100; early stopping on validation loss).")
+@click.option("--patience", type=int, help="Stop after this many epochs without a better validation loss.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Where to train (default auto).")
+@click.option("--hidden-dim", "hidden_dim", type=int, help="Width of modality, user and SAGE vectors (128).")
+@click.option("--depth", type=int, help="GraphSAGE depth J (default 2).")
+@click.option("--aggregator", type=click.Choice(["mean", "max", "min", "sum"]), help="SAGE aggregator.")
+@click.option("--lr", type=float, help="Adam learning rate.")
+@click.option("--seed", type=int, help="Random seed (same seed, same numbers).")
+@click.option(
+    "--minibatch/--full-batch",
+    default=None,
+    help="Neighbour-sampled mini-batches or the whole graph per step (default: by memory).",
+)
+@click.option(
+    "--feature-dtype",
+    "feature_dtype",
+    type=click.Choice(["float32", "bfloat16"]),
+    help="Storage type of unit features (bfloat16 halves memory and CPU time).",
+)
+@click.option("--resume", is_flag=True, help="Continue from the checkpoint next to --out.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Artifact path (default: <home>/models/<variant>.pt).",
+)
+@click.pass_context
+def train_cmd(
+    ctx: click.Context,
+    variant: str,
+    resume: bool,
+    minibatch: bool | None,
+    out: Path | None,
+    **options: object,
+) -> None:
+    """Export the graph from Neo4j, train, and save the best-validation model artifact."""
+    from mishon_graph.learn.train import train
+
+    config = build_config(ctx, **options)
+    with database(config, autostart=True) as runner:
+        res = train(runner, config, out=out, variant=variant, resume=resume, minibatch=minibatch)
+    mode = "mini-batch" if res.minibatch else "full-batch"
+    console.print(
+        f"{res.variant}: {res.epochs_run} epochs ({mode}, {res.device}, {res.seconds:.1f} s); "
+        f"best epoch {res.best_epoch}, {res.monitored} loss {res.best_valid_loss:.4f}"
+        + (" (early stop)" if res.stopped_early else "")
+    )
+    console.print(f"artifact: {res.artifact}")
+
+
+def read_unit_features(folder: Path) -> dict[str, np.ndarray]:
+    """``<modality>.npy`` files (``[units, dim]``) from a folder."""
+    feats = {m: np.load(folder / f"{m}.npy") for m in MODALITY_NAMES if (folder / f"{m}.npy").is_file()}
+    if not feats:
+        raise MishonError(f"no visual.npy, acoustic.npy or textual.npy in {folder}")
+    return feats
+
+
+@click.command("infer")
+@click.option(
+    "--features",
+    "features",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder with the new video's unit features: visual.npy, acoustic.npy, textual.npy.",
+)
+@click.option("--user", "user_id", help="Id of the posting user; omit (or unknown) for a new user.")
+@click.option(
+    "--artifact",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Model artifact (default: <home>/models/mishon.pt).",
+)
+@click.option("--top", "top", type=int, help="How many hashtags to print (default K).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Where to run the model.")
+@click.pass_context
+def infer_cmd(
+    ctx: click.Context,
+    features: Path,
+    user_id: str | None,
+    artifact: Path | None,
+    top: int | None,
+    device: str | None,
+) -> None:
+    """Recommend hashtags for a video not in the graph, without retraining (Problems 1 and 2)."""
+    from mishon_graph.learn.infer import score_new_video
+
+    config = build_config(ctx, device=device)
+    path = artifact or config.model_dir / "mishon.pt"
+    unit_features = read_unit_features(features)
+    with database(config, autostart=True) as runner:
+        scores = score_new_video(runner, config, path, unit_features=unit_features, user_id=user_id)
+    who = f"user {user_id}" if user_id else "a new user"
+    err_console.print(f"[dim]{path.name}: scoring a new video by {who}[/dim]")
+    table = Table("rank", "hashtag", "score", title=f"new video by {'new user' if not user_id else who}")
+    for rank, (tag, score) in enumerate(list(scores.items())[: top or config.k], start=1):
+        table.add_row(str(rank), tag, f"{score:.4f}")
+    console.print(table)
 
 
 def register(cli: click.Group) -> None:
-    """Attach this stage's commands to the `mishon` group."""
+    """Attach ``mishon train`` and ``mishon infer`` to the top-level group."""
+    cli.add_command(train_cmd)
+    cli.add_command(infer_cmd)

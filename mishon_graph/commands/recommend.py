@@ -1,9 +1,226 @@
-"""CLI commands for the recommend stage."""
+"""``mishon recommend``, ``evaluate``, ``query`` and ``demo``: recommendations, numbers and a look."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
 import click
+from rich.table import Table
+
+from mishon_graph.commands.common import build_config, console, database, err_console
+from mishon_graph.commands.db import parse_params
+from mishon_graph.config import Config
+from mishon_graph.errors import MishonError
+from mishon_graph.evaluation.metrics import parse_ks
+
+
+def _say(message: str) -> None:
+    err_console.print(f"[dim]{message}[/dim]")
+
+
+def browser_hint(config: Config) -> str:
+    """Where to open Neo4j Browser for this configuration."""
+    if config.neo4j_uri:
+        return f"open your server's Neo4j Browser and connect to {config.neo4j_uri} as {config.neo4j_user}"
+    from mishon_graph.db.connect import local_server
+
+    server = local_server(config)
+    state = server.state()
+    if state is None:
+        return "local Neo4j is not running: `mishon db start`, then `mishon db status` for the Browser URL"
+    return (
+        f"{state.browser_url}  (connect to {state.bolt_uri}, user neo4j, password in {server.password_file})"
+    )
+
+
+@click.command("recommend")
+@click.option("--k", "k", type=int, default=10, show_default=True, help="Hashtags stored per video.")
+@click.option("--videos", default="test", show_default=True, help="test, valid, train, all or id,id,...")
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Model artifact (default: <home>/models/mishon.pt).",
+)
+@click.option("--run-id", help="Run id to (re)write (default: <model>-<timestamp>).")
+@click.pass_context
+def recommend_cmd(
+    ctx: click.Context, k: int, videos: str, model_path: Path | None, run_id: str | None
+) -> None:
+    """Score videos with a trained model and write their top-K as RECOMMENDS relationships."""
+    from mishon_graph.recommend.runs import recommend_with_model
+
+    config = build_config(ctx)
+    if k < 1:
+        raise MishonError(f"--k must be >= 1, got {k}")
+    artifact = model_path or config.model_dir / "mishon.pt"
+    with database(config) as runner:
+        run = recommend_with_model(runner, config, artifact=artifact, k=k, videos=videos, run_id=run_id)
+    console.print(
+        f"run {run.run_id}: {run.relationships} RECOMMENDS for {run.videos} videos "
+        f"(model {run.model}, K={run.k})"
+    )
+    console.print(f"next: mishon evaluate --run-id {run.run_id}")
+
+
+@click.command("evaluate")
+@click.option("--k", "k_spec", default="1..9", show_default=True, help="Cut-offs: 1..9, 5 or 1,3,5.")
+@click.option("--run-id", help="MISHON's run (default: the newest run of model mishon).")
+@click.option(
+    "--baselines/--no-baselines", default=True, show_default=True, help="Evaluate the baselines too."
+)
+@click.option(
+    "--ablations", is_flag=True, help="Train, store and evaluate the paper's ablations and C vs SC."
+)
+@click.option(
+    "--split",
+    type=click.Choice(["test", "valid"]),
+    default="test",
+    show_default=True,
+    help="valid for tuning, test for reporting.",
+)
+@click.option(
+    "--neighbours", type=int, default=20, show_default=True, help="Voters of the content k-NN baseline."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Report directory (default: <home>/runs/eval-<timestamp>).",
+)
+@click.option("--no-progress", is_flag=True, help="No training progress bars.")
+@click.pass_context
+def evaluate_cmd(
+    ctx: click.Context,
+    k_spec: str,
+    run_id: str | None,
+    baselines: bool,
+    ablations: bool,
+    split: str,
+    neighbours: int,
+    out_dir: Path | None,
+    no_progress: bool,
+) -> None:
+    """Hit rate, precision, recall and F1 at K of stored runs: MISHON, baselines, ablations."""
+    from mishon_graph.recommend.experiment import evaluate_all
+
+    config = build_config(ctx)
+    ks = parse_ks(k_spec)
+    out = out_dir or config.runs_dir / f"eval-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}"
+    with database(config) as runner:
+        ev = evaluate_all(
+            runner,
+            config,
+            run_id=run_id,
+            ks=ks,
+            baselines=baselines,
+            ablations=ablations,
+            split=split,
+            out_dir=out,
+            neighbours=neighbours,
+            progress=not no_progress,
+            notify=_say,
+        )
+    click.echo(ev.tables())
+    console.print(f"report: {out} (results.md, results.csv, <metric>_at_k.png per user group)")
+
+
+@click.command("query")
+@click.argument("name", required=False)
+@click.option("--param", "-p", "params", multiple=True, help="Query parameter name=value (repeatable).")
+@click.option("--list", "list_only", is_flag=True, help="List the shipped queries with their parameters.")
+@click.option("--json", "as_json", is_flag=True, help="Print rows as JSON lines.")
+@click.pass_context
+def query_cmd(
+    ctx: click.Context, name: str | None, params: tuple[str, ...], list_only: bool, as_json: bool
+) -> None:
+    """Run a named query of the Cypher library (cypher/queries/NAME.cypher)."""
+    from mishon_graph.recommend import queries
+
+    if list_only or not name:
+        for q in queries.catalogue():
+            args = " ".join(
+                f"{p.name}=<{p.type}>" if p.required else f"[{p.name}={p.default!r}]" for p in q.params
+            )
+            click.echo(f"{q.name} {args}\n  {q.description}\n  returns: {q.returns}")
+        return
+    raw = {key: value for key, value in (p.partition("=")[::2] for p in params)}
+    for pair in params:  # same k=v syntax check as `mishon db cypher`
+        parse_params((pair,))
+    queries.bind(queries.describe(name), raw)  # unknown names and parameters fail before connecting
+    config = build_config(ctx)
+    with database(config, autostart=False, schema=False) as runner:
+        rows = queries.run_query(runner, name, raw)
+    if as_json:
+        for r in rows:
+            click.echo(json.dumps(r, default=str))
+        return
+    if not rows:
+        console.print("(no rows)")
+        return
+    table = Table(title=name)
+    for column in rows[0]:
+        table.add_column(column)
+    for r in rows:
+        table.add_row(*(v if isinstance(v, str) else json.dumps(v, default=str) for v in r.values()))
+    console.print(table)
+
+
+@click.command("demo")
+@click.option(
+    "--dataset",
+    type=click.Path(exists=True, path_type=Path),
+    help="Run on this dataset instead of generating the synthetic one.",
+)
+@click.option("--format", "format_name", default="canonical", show_default=True, help="Loader for --dataset.")
+@click.option("--preset", default="demo", show_default=True, help="Synthetic preset when no --dataset.")
+@click.option(
+    "--min-hashtag-freq",
+    type=int,
+    default=2,
+    show_default=True,
+    help="Drop rarer hashtags (small demo data; the paper uses 50).",
+)
+@click.option("--epochs", type=int, help="Maximum training epochs.")
+@click.option("--baselines/--no-baselines", default=True, show_default=True)
+@click.option("--no-progress", is_flag=True, help="No progress bars.")
+@click.pass_context
+def demo_cmd(
+    ctx: click.Context,
+    dataset: Path | None,
+    format_name: str,
+    preset: str,
+    min_hashtag_freq: int,
+    epochs: int | None,
+    baselines: bool,
+    no_progress: bool,
+) -> None:
+    """End to end: data -> ingest -> features -> graph -> train -> recommend -> evaluate."""
+    from mishon_graph.recommend.demo import run_demo
+
+    config = build_config(ctx, min_hashtag_freq=min_hashtag_freq, epochs=epochs)
+    with database(config) as runner:
+        result = run_demo(
+            runner,
+            config,
+            dataset=dataset,
+            dataset_format=format_name,
+            preset=preset,
+            baselines=baselines,
+            progress=not no_progress,
+            notify=_say,
+        )
+    click.echo(result.evaluation.tables())
+    console.print(f"report: {result.report_dir}")
+    console.print(
+        f"recommendations: run {result.run.run_id}; try `mishon query top_hashtags -p video_id=<id>`"
+    )
+    console.print(f"Neo4j Browser: {browser_hint(config)}")
 
 
 def register(cli: click.Group) -> None:
-    """Attach this stage's commands to the `mishon` group."""
+    """Attach ``recommend``, ``evaluate``, ``query`` and ``demo`` to the ``mishon`` group."""
+    for command in (recommend_cmd, evaluate_cmd, query_cmd, demo_cmd):
+        cli.add_command(command)

@@ -30,7 +30,7 @@ class FeatureStore:
     """Unit features keyed by (video id, modality).
 
     Args:
-        root: Directory of one encoder profile, e.g. ``$MISHON_HOME/features/offline``.
+        root: The store directory, ``config.feature_dir`` (one store per home; each file records its encoder).
     """
 
     def __init__(self, root: Path) -> None:
@@ -62,7 +62,9 @@ class FeatureStore:
         try:
             save_file(
                 {"units": arr}, tmp,
-                metadata={"video_id": video_id, "modality": modality, "encoder": encoder, "version": STORE_VERSION},
+                metadata={
+                    "video_id": video_id, "modality": modality, "encoder": encoder, "version": STORE_VERSION,
+                },
             )
             os.replace(tmp, target)
         finally:
@@ -86,6 +88,25 @@ class FeatureStore:
 
         with safe_open(str(self.path(video_id, modality)), framework="numpy") as f:
             return (f.metadata() or {}).get("encoder", "")
+
+    def stored_encoder(self, video_id: str, modality: str) -> str | None:
+        """Encoder name of the stored features, or ``None`` when absent or unreadable."""
+        path = self.path(video_id, modality)
+        if not path.is_file():
+            return None
+        try:
+            return self.encoder(video_id, modality)
+        except (SafetensorError, OSError):
+            return None
+
+    def remove(self, video_id: str, modality: str) -> bool:
+        """Delete the stored features (a video found to lack the modality); whether a file was there."""
+        path = self.path(video_id, modality)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
 
     def missing(self, video_ids: Iterable[str], modality: str) -> list[str]:
         """The ids among ``video_ids`` that have no stored features for ``modality``."""

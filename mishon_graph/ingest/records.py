@@ -14,12 +14,15 @@ class UserRecord:
         followers: Follower count, ``None`` when unknown.
         likes: Likes received, ``None`` when unknown.
         created_at: ISO-8601 time the account was created, when known.
+        cold_start: The dataset itself declares this user held out (all their posts test);
+            when any user declares it, the split uses exactly the declared set.
     """
 
     id: str
     followers: int | None = None
     likes: int | None = None
     created_at: str | None = None
+    cold_start: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,3 +61,24 @@ class Reject:
     field: str
     reason: str
     record_id: str = ""
+
+
+@dataclass
+class Dataset:
+    """What a loader returns: canonical records plus the records it could not use.
+
+    Args:
+        name: Dataset name, stored as ``source`` on users and videos.
+        users: Users, one per id (loaders add an implicit user for every poster they lack).
+        posts: Posts, one per id.
+        rejects: Records that were skipped, with file, line/record, field and reason.
+        has_own_split: Every post carries the dataset's own ``split``.
+        skipped: Records left out by design, not errors (e.g. photos in YFCC), counted by kind.
+    """
+
+    name: str
+    users: list[UserRecord] = field(default_factory=list)
+    posts: list[PostRecord] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    has_own_split: bool = False
+    skipped: dict[str, int] = field(default_factory=dict)

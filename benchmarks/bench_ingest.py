@@ -1,0 +1,165 @@
+"""Ingestion writer: batched ``UNWIND`` transactions vs one transaction per row, same data, same run.
+
+Data: the synthetic ``tmall`` preset (13,140 videos, 839 users), preprocessed and split as
+``mishon ingest`` does, with precomputed features left out (so both writers only talk to Neo4j:
+users, videos, hashtags, textual nodes, POSTED, TAGGED, HAS_MODALITY). The batched writer writes
+every post; the naive writer (the same steps with ``batch_rows=1``: one transaction per row) writes
+the posts of the first users until ``--naive-posts`` is reached, and its time for the full data is
+extrapolated step by step (full rows x its seconds per row in that step). Both start empty.
+
+Prints one JSON document and a summary line.
+
+Usage:
+    python benchmarks/bench_ingest.py                  # throwaway local Neo4j in a temp dir
+    python benchmarks/bench_ingest.py --neo4j-uri bolt://127.0.0.1:7687 --wipe-ok
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from mishon_graph.loaders import canonical
+from mishon_graph.loaders.synthetic import SyntheticSpec, generate
+
+from mishon_graph.config import Config
+from mishon_graph.db.runner import Runner
+from mishon_graph.db.schema import apply_schema, wipe
+from mishon_graph.db.server import LocalNeo4j
+from mishon_graph.features.store import FeatureStore
+from mishon_graph.ingest.pipeline import build_steps
+from mishon_graph.ingest.preprocess import preprocess
+from mishon_graph.ingest.split import assign_splits
+from mishon_graph.ingest.writer import write_steps
+
+
+@contextmanager
+def _runner(args: argparse.Namespace, tmp: Path) -> Iterator[Runner]:
+    if args.neo4j_uri:
+        if not args.wipe_ok:
+            sys.exit("--neo4j-uri given: add --wipe-ok to confirm that database may be emptied")
+        runner = Runner(args.neo4j_uri, args.neo4j_user, os.environ.get("NEO4J_PASSWORD", ""))
+        try:
+            yield runner
+        finally:
+            runner.close()
+        return
+    server = LocalNeo4j(tmp / "neo4j")
+    state, _ = server.start(ports=(0, 0))
+    runner = Runner(state.bolt_uri, server.user, server.password())
+    try:
+        yield runner
+    finally:
+        runner.close()
+        server.stop()
+
+
+def _time_write(
+    runner: Runner, posts: list, users: list, config: Config, batch_rows: int, store: FeatureStore
+) -> dict[str, tuple[int, float]]:
+    """Write from an empty database; ``{step: (rows, seconds)}``."""
+    wipe(runner)
+    splits, cold = assign_splits(posts, users, config)
+    out = {}
+    for step in build_steps(posts, users, splits, cold, "bench", store):
+        t0 = time.perf_counter()
+        rows = write_steps(runner, [step], batch_rows=batch_rows, progress=False)[step.label]
+        out[step.label] = (rows, time.perf_counter() - t0)
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="tmall", choices=SyntheticSpec.PRESETS)
+    parser.add_argument("--naive-posts", type=int, default=300, help="posts written by the naive writer")
+    parser.add_argument("--batch-rows", type=int, default=1000)
+    parser.add_argument("--min-hashtag-freq", type=int, default=2)
+    parser.add_argument("--neo4j-uri", default=os.environ.get("NEO4J_URI"))
+    parser.add_argument("--neo4j-user", default=os.environ.get("NEO4J_USER", "neo4j"))
+    parser.add_argument("--wipe-ok", action="store_true")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp_name:
+        tmp = Path(tmp_name)
+        spec = SyntheticSpec.preset(args.preset, media=False)
+        t0 = time.perf_counter()
+        data = canonical.load(generate(tmp / "data", spec))
+        data.posts = [dataclasses.replace(p, features={}) for p in data.posts]
+        config = Config(home=tmp / "home", min_hashtag_freq=args.min_hashtag_freq)
+        posts, users, _ = preprocess(data, config)
+        prep_s = time.perf_counter() - t0
+        store = FeatureStore(config.feature_dir)
+        with _runner(args, tmp) as runner:
+            runner.verify()
+            apply_schema(runner)
+            batched = _time_write(runner, posts, users, config, args.batch_rows, store)
+            # The naive writer gets whole users (their posts) until --naive-posts is reached.
+            subset, sub_users = [], []
+            for user in users:
+                if len(subset) >= args.naive_posts:
+                    break
+                sub_users.append(user)
+                subset += [p for p in posts if p.user_id == user.id]
+            naive = _time_write(runner, subset, sub_users, config, 1, store)
+            wipe(runner)
+    batched_s = sum(t for _, t in batched.values())
+    naive_s = sum(t for _, t in naive.values())
+    # Extrapolate per step: the full data's rows at the naive writer's rows/s for that step.
+    naive_full_s = sum(
+        rows * naive[label][1] / max(1, naive[label][0]) for label, (rows, _) in batched.items()
+    )
+    batched_rate = len(posts) / batched_s
+    naive_rate = len(posts) / naive_full_s
+    result = {
+        "benchmark": "ingest_writer",
+        "preset": args.preset,
+        "generate_and_preprocess_s": round(prep_s, 2),
+        "batched": {
+            "posts": len(posts),
+            "users": len(users),
+            "batch_rows": args.batch_rows,
+            "seconds": round(batched_s, 3),
+            "posts_per_s": round(batched_rate, 1),
+        },
+        "naive": {
+            "posts": len(subset),
+            "users": len(sub_users),
+            "batch_rows": 1,
+            "seconds": round(naive_s, 3),
+            "extrapolated": True,
+            "full_data_seconds_estimate": round(naive_full_s, 1),
+            "posts_per_s": round(naive_rate, 1),
+            "note": "one transaction per row on the posts of the first users; the full-data time is "
+            "extrapolated step by step from that step's seconds per row",
+        },
+        "steps": {
+            label: {
+                "rows": rows,
+                "batched_s": round(t, 3),
+                "naive_rows": naive[label][0],
+                "naive_s": round(naive[label][1], 3),
+            }
+            for label, (rows, t) in batched.items()
+        },
+        "ratio": round(batched_rate / naive_rate, 1),
+        "target_ratio": 50,
+    }
+    print(json.dumps(result, indent=2))
+    print(
+        f"ingest writer: batched {batched_rate:.0f} posts/s, naive {naive_rate:.1f} posts/s, "
+        f"ratio {result['ratio']}x (target >= 50x)"
+    )
+    return result
+
+
+if __name__ == "__main__":
+    main()

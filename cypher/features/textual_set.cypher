@@ -1,0 +1,8 @@
+// Store the pooled textual features on each video's Textual node (created and linked when absent),
+// rows {id, embedding (list of float: mean of the unit features), encoder, dim, units}.
+UNWIND $rows AS row
+MATCH (v:Video {id: row.id})
+MERGE (n:Textual {id: row.id})
+MERGE (v)-[:HAS_MODALITY]->(n)
+SET n.embedding = row.embedding, n.encoder = row.encoder, n.dim = row.dim, n.units = row.units
+REMOVE n.missing_reason

@@ -1,0 +1,8 @@
+// Mark videos that lack visual features: the Visual node (created and linked when absent) gets
+// missing_reason and loses any embedding, rows {id, reason}. The graph step drops such videos.
+UNWIND $rows AS row
+MATCH (v:Video {id: row.id})
+MERGE (n:Visual {id: row.id})
+MERGE (v)-[:HAS_MODALITY]->(n)
+SET n.missing_reason = row.reason
+REMOVE n.embedding, n.encoder, n.dim, n.units

@@ -1,0 +1,99 @@
+"""Encoder profiles behind one small interface: a batch of items in, one ``[units, dim]`` array each out.
+
+An :class:`Encoder` has ``name`` (recorded with every stored feature), ``modality``, ``dim`` and
+``encode(batch)``. What one item of a batch is depends on the modality:
+
+- ``visual``: uint8 frames ``[num_frames, image_size, image_size, 3]`` (RGB), one unit per frame;
+- ``acoustic``: float32 mono samples ``[num_samples]`` at the encoder's ``sample_rate``, one unit
+  per encoder frame (wav2vec2: 20 ms; aiSFX: 2 s blocks with 1 s hop);
+- ``textual``: a caption string, one unit per real token including ``[CLS]``/``[SEP]``, at most
+  ``config.text_tokens`` (padding is not stored; :func:`~mishon_graph.features.units.pad_units`
+  pads a batch and returns the attention mask).
+
+Profiles (``config.encoder_profile``):
+
+- ``paper``: transformers ViT-B/16 (CLS token of the penultimate layer per frame), wav2vec2-base
+  (last hidden state per 20 ms frame), BERT (last hidden state per token); model ids or local
+  directories from ``config.vit_model`` / ``wav2vec2_model`` / ``bert_model``, loaded with
+  ``local_files_only=True`` (never the network).
+- ``offline``: weights shipped in registry packages: EfficientNet-Lite0 frames (1280),
+  aiSFX sound-effects CNN (512), all-MiniLM-L6-v2 tokens (384).
+- ``tiny``: small random ViT/wav2vec2/BERT saved under ``home/models/tiny-encoders`` and loaded by
+  the ``paper`` code path (tests, smoke runs).
+
+Every encoder runs in eval mode under ``torch.inference_mode`` on the device chosen once by
+:func:`resolve_device`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from mishon_graph.config import Config
+from mishon_graph.constants import MODALITY_NAMES
+from mishon_graph.errors import MishonError
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """Units in, ``[num_units, dim]`` float32 arrays out (one per item, same order)."""
+
+    name: str
+    modality: str
+    dim: int
+
+    def encode(self, batch: Sequence[Any]) -> list[np.ndarray]:
+        """Encode a batch of items (see the module docstring for what an item is)."""
+        ...
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when available else ``cpu``; ``cuda`` without CUDA is an error."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise MishonError("--device cuda was asked for but torch sees no CUDA device; use --device cpu")
+    return device
+
+
+def build_encoders(config: Config, modalities: Sequence[str]) -> dict[str, Encoder]:
+    """The encoders of ``config.encoder_profile`` for ``modalities``, loaded on the chosen device.
+
+    Raises:
+        MishonError: an unknown modality, or a model that is not available locally.
+    """
+    unknown = [m for m in modalities if m not in MODALITY_NAMES]
+    if unknown:
+        raise MishonError(f"unknown modalities {unknown}; expected some of {MODALITY_NAMES}")
+    device = resolve_device(config.device)
+    if config.encoder_profile == "offline":
+        from mishon_graph.features import offline_encoders as off
+
+        makers = {
+            "visual": lambda: off.EfficientNetLiteEncoder(device),
+            "acoustic": lambda: off.AisfxEncoder(device),
+            "textual": lambda: off.minilm_encoder(device, config.text_tokens),
+        }
+    else:
+        from mishon_graph.features import hf_encoders as hf
+
+        if config.encoder_profile == "tiny":
+            from mishon_graph.features.tiny import ensure_tiny_models
+
+            paths = ensure_tiny_models(config.model_dir / "tiny-encoders")
+            sources = {"visual": str(paths["visual"]), "acoustic": str(paths["acoustic"]),
+                       "textual": str(paths["textual"])}
+        else:
+            sources = {"visual": config.vit_model, "acoustic": config.wav2vec2_model,
+                       "textual": config.bert_model}
+        makers = {
+            "visual": lambda: hf.ViTFrameEncoder(sources["visual"], device),
+            "acoustic": lambda: hf.Wav2Vec2FrameEncoder(sources["acoustic"], device),
+            "textual": lambda: hf.BertTokenEncoder(sources["textual"], device, config.text_tokens),
+        }
+    return {m: makers[m]() for m in modalities}

@@ -1,0 +1,332 @@
+"""The features step: media and captions -> unit features in the store, pooled vectors on modality nodes.
+
+Resumable: :func:`~mishon_graph.features.plan.plan_work` picks only what is missing; units are
+written to the store (atomically) before the node, and a node is written per batch, so a crash
+loses at most one batch and the next run restores finished store files without re-encoding.
+A video whose file is missing or broken, or that lacks a track, is reported with its reason and
+its modality node gets ``missing_reason``; the run goes on with the others.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mishon_graph.config import Config
+from mishon_graph.constants import MODALITY_NAMES
+from mishon_graph.db.runner import Runner
+from mishon_graph.errors import MishonError
+from mishon_graph.features import media
+from mishon_graph.features.encoders import Encoder, build_encoders, resolve_device
+from mishon_graph.features.plan import ModalityPlan, VideoInput, plan_work
+from mishon_graph.features.store import FeatureStore
+from mishon_graph.features.units import mean_units
+
+TEXT_BATCH = 64
+# Reasons that mean "the video does not have this modality" rather than "something broke".
+ABSENT = {"no audio track", "no video stream", "no text", "no media file"}
+
+
+@dataclass
+class ModalityCounts:
+    """Outcome counts of one modality."""
+
+    encoded: int = 0
+    restored: int = 0
+    skipped: int = 0
+    absent: int = 0
+    failed: int = 0
+
+
+@dataclass
+class ExtractReport:
+    """What :func:`extract_features` did.
+
+    Attributes:
+        profile: Encoder profile used.
+        device: ``cpu`` or ``cuda``.
+        threads: torch intra-op threads.
+        encoders: Encoder name per modality.
+        counts: Per modality: encoded, restored from the store, skipped (done before / no input),
+            absent (the video lacks it: no audio track, no text, ...) and failed.
+        skip_reasons: Per modality, skip reason -> count.
+        failures: Video id -> modality -> reason, for absent and failed ones.
+        videos: Videos that had something encoded or decoded.
+        decode_seconds: Seconds in ffprobe/ffmpeg.
+        encode_seconds: Seconds in the encoders.
+        wall_seconds: Seconds of the whole step after loading the encoders.
+    """
+
+    profile: str
+    device: str
+    threads: int
+    encoders: dict[str, str] = field(default_factory=dict)
+    counts: dict[str, ModalityCounts] = field(default_factory=dict)
+    skip_reasons: dict[str, dict[str, int]] = field(default_factory=dict)
+    failures: dict[str, dict[str, str]] = field(default_factory=dict)
+    videos: int = 0
+    decode_seconds: float = 0.0
+    encode_seconds: float = 0.0
+    wall_seconds: float = 0.0
+
+    @property
+    def videos_per_second(self) -> float:
+        return self.videos / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+    def fail(self, video_id: str, modality: str, reason: str) -> None:
+        self.failures.setdefault(video_id, {})[modality] = reason
+        counts = self.counts[modality]
+        if reason in ABSENT:
+            counts.absent += 1
+        else:
+            counts.failed += 1
+
+
+@dataclass
+class _Decoded:
+    frames: np.ndarray | None = None
+    audio: np.ndarray | None = None
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds += time.perf_counter() - start
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield list(items[start:start + size])
+
+
+def _decode(video: VideoInput, want: set[str], encoders: dict[str, Encoder], config: Config) -> tuple[
+    _Decoded, dict[str, str]
+]:
+    """Frames/audio a video needs, and a reason per modality that could not be decoded."""
+    out, errors = _Decoded(), {}
+    path = video.media_path or ""
+    try:
+        info = media.probe(path, config.ffmpeg_timeout)
+    except media.MediaError as exc:
+        return out, {m: exc.reason for m in want}
+    if "visual" in want:
+        try:
+            size = int(encoders["visual"].image_size)
+            out.frames = media.read_frames(path, info, config.num_frames, size, config.ffmpeg_timeout)
+        except media.MediaError as exc:
+            errors["visual"] = exc.reason
+    if "acoustic" in want:
+        try:
+            rate = int(getattr(encoders["acoustic"], "sample_rate", config.sample_rate))
+            out.audio = media.read_audio(path, info, rate, config.ffmpeg_timeout, config.max_audio_seconds)
+        except media.MediaError as exc:
+            errors["acoustic"] = exc.reason
+    return out, errors
+
+
+def _encode_safely(encoder: Encoder, ids: list[str], items: list[Any]) -> dict[str, np.ndarray | str]:
+    """Units per id; when the batch fails, items are retried alone so one bad input fails alone."""
+    if not ids:
+        return {}
+    try:
+        return dict(zip(ids, encoder.encode(items), strict=True))
+    except (RuntimeError, ValueError) as batch_exc:
+        if len(ids) == 1:
+            return {ids[0]: f"encoder error: {str(batch_exc).splitlines()[0][:160]}"}
+        out: dict[str, np.ndarray | str] = {}
+        for video_id, item in zip(ids, items, strict=True):
+            out.update(_encode_safely(encoder, [video_id], [item]))
+        return out
+
+
+class _Writer:
+    """Stores units, collects node rows, and writes them to Neo4j once per batch."""
+
+    def __init__(self, runner: Runner, config: Config, store: FeatureStore, report: ExtractReport) -> None:
+        self.runner, self.store, self.report = runner, store, report
+        self.batch = config.batch_rows
+        self.rows: dict[str, list[dict[str, Any]]] = {}
+        self.marks: dict[str, list[dict[str, Any]]] = {}
+
+    def units(self, video_id: str, modality: str, units: np.ndarray, encoder: str, *, restored: bool) -> None:
+        if not restored:
+            try:
+                self.store.put(video_id, modality, units, encoder)
+            except MishonError as exc:
+                self.mark(video_id, modality, f"bad features: {exc}")
+                return
+        self.rows.setdefault(modality, []).append({
+            "id": video_id, "embedding": mean_units(units).astype(float).tolist(), "encoder": encoder,
+            "dim": int(units.shape[1]), "units": int(units.shape[0]),
+        })
+        counts = self.report.counts[modality]
+        if restored:
+            counts.restored += 1
+        else:
+            counts.encoded += 1
+
+    def mark(self, video_id: str, modality: str, reason: str) -> None:
+        self.store.remove(video_id, modality)
+        self.marks.setdefault(modality, []).append({"id": video_id, "reason": reason})
+        self.report.fail(video_id, modality, reason)
+
+    def flush(self) -> None:
+        for modality, rows in self.rows.items():
+            if rows:
+                self.runner.run_file_batched(f"features/{modality}_set", rows, batch_size=self.batch)
+        for modality, rows in self.marks.items():
+            if rows:
+                self.runner.run_file_batched(f"features/{modality}_missing", rows, batch_size=self.batch)
+        self.rows, self.marks = {}, {}
+
+
+def _run_media(
+    plans: dict[str, ModalityPlan], videos: dict[str, VideoInput], encoders: dict[str, Encoder],
+    config: Config, writer: _Writer, timers: tuple[_Timer, _Timer], advance: Callable[[int], None],
+) -> int:
+    """Decode and encode the visual/acoustic work in batches of ``config.feature_batch`` videos."""
+    wanted: dict[str, set[str]] = {}
+    for m in ("visual", "acoustic"):
+        if m in plans:
+            for video_id in plans[m].encode:
+                wanted.setdefault(video_id, set()).add(m)
+    order = sorted(wanted)
+    decode_t, encode_t = timers
+    for batch in _chunks(order, config.feature_batch):
+        decoded: dict[str, _Decoded] = {}
+        with decode_t():
+            for video_id in batch:
+                decoded[video_id], errors = _decode(videos[video_id], wanted[video_id], encoders, config)
+                for m, reason in errors.items():
+                    writer.mark(video_id, m, reason)
+        for m, attr in (("visual", "frames"), ("acoustic", "audio")):
+            ids = [v for v in batch if m in wanted[v] and getattr(decoded[v], attr) is not None]
+            if not ids:
+                continue
+            with encode_t():
+                results = _encode_safely(encoders[m], ids, [getattr(decoded[v], attr) for v in ids])
+            for video_id, result in results.items():
+                if isinstance(result, str):
+                    writer.mark(video_id, m, result)
+                else:
+                    writer.units(video_id, m, result, encoders[m].name, restored=False)
+        writer.flush()
+        advance(len(batch))
+    return len(order)
+
+
+def _run_text(
+    plan: ModalityPlan, videos: dict[str, VideoInput], encoder: Encoder, writer: _Writer,
+    encode_t: _Timer, advance: Callable[[int], None],
+) -> int:
+    for batch in _chunks(plan.encode, TEXT_BATCH):
+        with encode_t():
+            results = _encode_safely(encoder, batch, [videos[v].text for v in batch])
+        for video_id, result in results.items():
+            if isinstance(result, str):
+                writer.mark(video_id, "textual", result)
+            else:
+                writer.units(video_id, "textual", result, encoder.name, restored=False)
+        writer.flush()
+        advance(len(batch))
+    return len(plan.encode)
+
+
+def _restore_and_mark(plans: dict[str, ModalityPlan], store: FeatureStore, writer: _Writer,
+                      names: dict[str, str]) -> None:
+    for m, plan in plans.items():
+        for video_id in plan.restore:
+            try:
+                writer.units(video_id, m, store.get(video_id, m), names[m], restored=True)
+            except MishonError as exc:
+                writer.mark(video_id, m, f"unreadable store file: {exc}")
+        for video_id, reason in plan.mark.items():
+            writer.mark(video_id, m, reason)
+        writer.report.counts[m].skipped = sum(plan.skip.values())
+        writer.report.skip_reasons[m] = dict(plan.skip)
+    writer.flush()
+
+
+@contextmanager
+def _progress_bar(enabled: bool, total: int) -> Iterator[Callable[[int], None]]:
+    """``advance(n)`` for a rich progress bar showing videos/s (a no-op when disabled)."""
+    if not enabled or total == 0:
+        yield lambda n: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("features"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+               TimeRemainingColumn())
+    with Progress(*columns) as bar:
+        task = bar.add_task("features", total=total, rate="")
+        start, done = time.perf_counter(), 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            rate = done / max(time.perf_counter() - start, 1e-9)
+            bar.update(task, advance=n, rate=f"{rate:.2f} videos/s")
+
+        yield advance
+
+
+def extract_features(
+    runner: Runner,
+    config: Config,
+    *,
+    modalities: Sequence[str] = MODALITY_NAMES,
+    force: bool = False,
+    progress: bool = True,
+) -> ExtractReport:
+    """Fill the feature store and the modality nodes for every ingested video that lacks features.
+
+    Args:
+        runner: The database seam.
+        config: Encoder profile, device, media settings, ``feature_dir``.
+        modalities: Subset of ``visual``, ``acoustic``, ``textual``.
+        force: Recompute features that are already there (and re-examine marked videos).
+        progress: Show a progress bar with videos/s.
+
+    Returns:
+        The :class:`ExtractReport` (counts, failure reasons, timings).
+    """
+    import torch
+
+    modalities = tuple(dict.fromkeys(modalities))
+    encoders = build_encoders(config, modalities)
+    names = {m: e.name for m, e in encoders.items()}
+    report = ExtractReport(
+        profile=config.encoder_profile, device=resolve_device(config.device), threads=torch.get_num_threads(),
+        encoders=names, counts={m: ModalityCounts() for m in modalities},
+    )
+    start = time.perf_counter()
+    store = FeatureStore(config.feature_dir)
+    plans, videos = plan_work(
+        runner.run_file("features/videos"), modalities, names, force=force, stored=store.stored_encoder
+    )
+    writer = _Writer(runner, config, store, report)
+    _restore_and_mark(plans, store, writer, names)
+    media_ids = {v for m in ("visual", "acoustic") if m in plans for v in plans[m].encode}
+    text_ids = set(plans["textual"].encode) if "textual" in plans else set()
+    decode_t, encode_t = _Timer(), _Timer()
+    with _progress_bar(progress, len(media_ids) + len(text_ids)) as advance:
+        if media_ids:
+            _run_media(plans, videos, encoders, config, writer, (decode_t, encode_t), advance)
+        if text_ids:
+            _run_text(plans["textual"], videos, encoders["textual"], writer, encode_t, advance)
+    report.videos = len(media_ids | text_ids)
+    report.decode_seconds, report.encode_seconds = decode_t.seconds, encode_t.seconds
+    report.wall_seconds = time.perf_counter() - start
+    return report

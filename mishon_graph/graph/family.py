@@ -1,0 +1,57 @@
+"""What building one edge family reports, and the small helpers the family builders share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from mishon_graph.db.cypher_files import load_query
+from mishon_graph.db.runner import Runner
+
+Advance = Callable[[int], None]
+
+
+@dataclass
+class FamilyResult:
+    """Outcome of rebuilding one edge family.
+
+    Attributes:
+        family: ``jaccard``, ``popularity``, ``uses`` or ``similar``.
+        edges: Edges written.
+        seconds: Wall time of the rebuild (delete + compute + write).
+        per_modality: Edges per modality label (``uses`` and ``similar``).
+        before_cap: Edges per modality label without the k-NN cap (``similar``).
+        details: Family-specific numbers (e.g. popular users, skipped users).
+    """
+
+    family: str
+    edges: int = 0
+    seconds: float = 0.0
+    per_modality: dict[str, int] = field(default_factory=dict)
+    before_cap: dict[str, int] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def delete_family(runner: Runner, name: str, batch: int) -> None:
+    """Run ``cypher/edges/<name>_delete`` (batched, auto-commit) so a rebuild leaves nothing stale."""
+    runner.run_autocommit(load_query(f"edges/{name}_delete"), {"batch": batch})
+
+
+def _noop(_: int) -> None:
+    return None
+
+
+@contextmanager
+def progress_bar(enabled: bool, description: str, total: int | None) -> Iterator[Advance]:
+    """A transient rich progress bar on stderr; yields ``advance(n)`` (a no-op when disabled)."""
+    if not enabled:
+        yield _noop
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n: bar.advance(task, n)

@@ -1,0 +1,69 @@
+"""Same-modality SIMILAR edges: exact cosine in row-blocked numpy products, written back with UNWIND.
+
+Why not the Neo4j vector index: it is approximate (HNSW), returns a rescaled score ((1 + cos) / 2)
+rather than the cosine, needs a k even without a cap, and measured slower at the TMALL shape (see
+``benchmarks/bench_graph.py --vector-index``). Exact blocked products find every pair >= theta and
+the exact top k, and scale as n^2 * d flops with memory of one ``B x n`` block.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from mishon_graph.config import Config
+from mishon_graph.constants import MODALITIES
+from mishon_graph.db.cypher_files import load_query
+from mishon_graph.db.runner import Runner
+from mishon_graph.errors import MishonError
+from mishon_graph.graph.family import FamilyResult, delete_family, progress_bar
+from mishon_graph.graph.similarity import SimilarPairs, similar_pairs
+
+
+def load_embeddings(runner: Runner, label: str) -> tuple[list[str], np.ndarray]:
+    """Ids and ``[n, d]`` embeddings of the nodes of one modality label that have an embedding.
+
+    Raises:
+        MishonError: when the embeddings of the label do not all have the same length.
+    """
+    ids: list[str] = []
+    vectors: list[list[float]] = []
+    for row in runner.stream(load_query(f"edges/similar_embeddings_{label.lower()}")):
+        ids.append(row["id"])
+        vectors.append(row["embedding"])
+    if not ids:
+        return ids, np.zeros((0, 0), dtype=np.float32)
+    dims = {len(v) for v in vectors}
+    if len(dims) != 1:
+        raise MishonError(f"{label} embeddings have mixed lengths {sorted(dims)}: recompute the features")
+    return ids, np.asarray(vectors, dtype=np.float32)
+
+
+def write_pairs(runner: Runner, label: str, pairs: SimilarPairs, batch_rows: int, progress: bool) -> int:
+    """Write ``pairs`` as SIMILAR edges between ``label`` nodes in ``UNWIND $rows`` batches."""
+    with progress_bar(progress, f"SIMILAR {label}", len(pairs)) as advance:
+        return runner.run_file_batched(
+            f"edges/similar_write_{label.lower()}", pairs.rows(), batch_size=batch_rows, on_batch=advance
+        )
+
+
+def build_similar(runner: Runner, config: Config, *, progress: bool = False) -> FamilyResult:
+    """Replace every SIMILAR edge: cosine >= ``config.theta``, at most ``config.knn_cap`` neighbours each."""
+    t0 = time.perf_counter()
+    delete_family(runner, "similar", config.batch_rows * 10)
+    result = FamilyResult("similar")
+    zero: dict[str, int] = {}
+    for label in MODALITIES.values():
+        ids, x = load_embeddings(runner, label)
+        if len(ids) < 2:
+            result.per_modality[label] = result.before_cap[label] = zero[label] = 0
+            continue
+        pairs = similar_pairs(ids, x, config.theta, config.knn_cap)
+        result.per_modality[label] = write_pairs(runner, label, pairs, config.batch_rows, progress)
+        result.before_cap[label] = pairs.before_cap
+        zero[label] = pairs.zero_vectors
+    result.edges = sum(result.per_modality.values())
+    result.details["zero_vectors"] = zero
+    result.seconds = time.perf_counter() - t0
+    return result

@@ -1,0 +1,190 @@
+"""Neo4j -> PyG: batched reads of the graph (whole or a J-hop subgraph) plus unit features.
+
+All reads are ``cypher/export/*.cypher`` files: pages in id order for the whole graph, ``UNWIND
+$ids`` chunks for a node set. The rows go to the pure :func:`mishon_graph.learn.data.build_graph`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from mishon_graph.config import Config
+from mishon_graph.constants import MODALITIES, TRAIN, VALID
+from mishon_graph.db.runner import Row, Runner
+from mishon_graph.errors import MishonError
+from mishon_graph.features.store import FeatureStore
+from mishon_graph.learn.data import ExportedGraph, FeatureSource, GraphRows, build_graph
+
+LABEL_TO_MODALITY = {label: name for name, label in MODALITIES.items()}
+META_NAME = "graph"
+
+
+def _pages(runner: Runner, name: str, size: int, **params: Any) -> Iterator[Row]:
+    after = ""
+    while True:
+        rows = runner.run_file(name, {**params, "after": after, "limit": size})
+        yield from rows
+        if len(rows) < size:
+            return
+        after = rows[-1]["id"]
+
+
+def _by_ids(runner: Runner, name: str, ids: Sequence[str], size: int, **params: Any) -> Iterator[Row]:
+    for i in range(0, len(ids), size):
+        yield from runner.run_file(name, {**params, "ids": list(ids[i : i + size])})
+
+
+def _modality(labels: list[str]) -> str | None:
+    return next((LABEL_TO_MODALITY[label] for label in labels if label in LABEL_TO_MODALITY), None)
+
+
+def read_vocabulary(runner: Runner) -> list[str]:
+    """Hashtags of training videos, sorted by name (the model's output order)."""
+    # No leakage: the vocabulary comes from training videos only.
+    return [r["name"] for r in runner.run_file("export/vocabulary", {"split": TRAIN})]
+
+
+def read_meta(runner: Runner) -> dict[str, Any]:
+    """Graph parameters on ``(:GraphMeta {name: 'graph'})``; JSON strings decoded; empty when absent."""
+    rows = runner.run_file("export/graph_meta", {"name": META_NAME})
+    if not rows:
+        return {}
+    out: dict[str, Any] = {}
+    for k, v in rows[0]["props"].items():
+        if isinstance(v, str):
+            try:
+                v = json.loads(v)
+            except json.JSONDecodeError:
+                pass
+        out[k] = v if isinstance(v, (str, int, float, bool, list, dict)) or v is None else str(v)
+    return out
+
+
+def read_modalities(runner: Runner) -> tuple[str, ...]:
+    """Modalities with at least one node in the graph."""
+    present = {_modality([r["label"]]) for r in runner.run_file("export/modalities")}
+    return tuple(m for m in MODALITIES if m in present)
+
+
+def expand(
+    runner: Runner, video_ids: Sequence[str], user_ids: Sequence[str], hops: int, size: int
+) -> tuple[list[str], list[str]]:
+    """Video and user ids within ``hops`` hops of the seeds (a video stands for its modality nodes)."""
+    videos, users = set(video_ids), set(user_ids)
+    fv, fu = sorted(videos), sorted(users)
+    for _ in range(hops):
+        found: dict[str, set[str]] = {"video": set(), "user": set()}
+        for r in _by_ids(runner, "export/video_neighbours", fv, size):
+            found[r["kind"]].add(r["id"])
+        for r in _by_ids(runner, "export/user_neighbours", fu, size):
+            found[r["kind"]].add(r["id"])
+        fv, fu = sorted(found["video"] - videos), sorted(found["user"] - users)
+        videos |= found["video"]
+        users |= found["user"]
+        if not fv and not fu:
+            break
+    return sorted(videos), sorted(users)
+
+
+def read_rows(
+    runner: Runner,
+    config: Config,
+    *,
+    video_ids: Sequence[str] | None = None,
+    user_ids: Sequence[str] | None = None,
+    hops: int | None = None,
+    labels: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> GraphRows:
+    """Read everything :func:`build_graph` needs; a subgraph when ``video_ids``/``user_ids`` are given."""
+    size = config.batch_rows
+    say = progress or (lambda _m: None)
+    if video_ids is None and user_ids is None:
+        say("reading videos and users")
+        videos = list(_pages(runner, "export/videos_page", size))
+        users = list(_pages(runner, "export/users_page", size))
+    else:
+        seeds_v, seeds_u = sorted(set(video_ids or [])), sorted(set(user_ids or []))
+        known = {r["id"] for r in _by_ids(runner, "export/videos_by_id", seeds_v, size)}
+        missing = [v for v in seeds_v if v not in known]
+        if missing:
+            raise MishonError(
+                f"video {missing[0]!r} is not in the graph ({len(missing)} of the ids are unknown)"
+            )
+        say(f"expanding {len(seeds_v)} videos and {len(seeds_u)} users by {hops} hops")
+        vids, uids = expand(runner, seeds_v, seeds_u, config.depth if hops is None else hops, size)
+        videos = list(_by_ids(runner, "export/videos_by_id", vids, size))
+        posters = {v["user_id"] for v in videos}
+        users = list(_by_ids(runner, "export/users_by_id", sorted(set(uids) | posters), size))
+    videos.sort(key=lambda r: r["id"])
+    users.sort(key=lambda r: r["id"])
+    vids = [v["id"] for v in videos]
+    uids = [u["id"] for u in users]
+    say(f"reading edges of {len(vids)} videos and {len(uids)} users")
+    similar: dict[str, list[tuple[str, str, float]]] = {}
+    for r in _by_ids(runner, "export/similar_edges", vids, size):
+        m = _modality(r["labels"])
+        if m is not None:
+            similar.setdefault(m, []).append((r["a"], r["b"], float(r["weight"] or 0.0)))
+    social = [
+        (r["a"], r["b"], r["type"], float(r["weight"] or 0.0))
+        for r in _by_ids(runner, "export/social_edges", uids, size)
+    ]
+    uses = []
+    for r in _by_ids(runner, "export/uses_edges", uids, size):
+        m = _modality(r["labels"])
+        if m is not None:
+            uses.append((r["user_id"], r["video_id"], m))
+    label_rows: dict[str, list[str]] = {}
+    if labels:
+        # No leakage: only training and validation hashtags are read; test hashtags never leave Neo4j.
+        for r in _by_ids(runner, "export/video_labels", vids, size, splits=[TRAIN, VALID]):
+            label_rows[r["id"]] = sorted(r["hashtags"])
+    return GraphRows(
+        videos=videos,
+        users=users,
+        modalities=read_modalities(runner),
+        hashtags=read_vocabulary(runner),
+        labels=label_rows,
+        similar=similar,
+        social=social,
+        uses=uses,
+        meta=read_meta(runner),
+    )
+
+
+def export_graph(
+    runner: Runner,
+    config: Config,
+    *,
+    video_ids: Sequence[str] | None = None,
+    user_ids: Sequence[str] | None = None,
+    hops: int | None = None,
+    labels: bool = True,
+    features: FeatureSource | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ExportedGraph:
+    """Export the graph (or the ``hops``-hop neighbourhood of some videos/users) to PyG.
+
+    Args:
+        runner: The database seam.
+        config: Batch size, feature directory and ``feature_dtype``.
+        video_ids: Seed videos of a subgraph; ``None`` with ``user_ids=None`` exports everything.
+        user_ids: Seed users of a subgraph.
+        hops: Neighbourhood depth of a subgraph (default ``config.depth``).
+        labels: Read training/validation hashtags as labels.
+        features: Unit feature source (default: the ``FeatureStore`` at ``config.feature_dir``).
+        progress: Called with short status messages.
+
+    Returns:
+        The :class:`ExportedGraph` (videos and users sorted by id).
+    """
+    rows = read_rows(
+        runner, config, video_ids=video_ids, user_ids=user_ids, hops=hops, labels=labels, progress=progress
+    )
+    source = features if features is not None else FeatureStore(config.feature_dir)
+    if progress:
+        progress(f"loading unit features of {len(rows.videos)} videos x {len(rows.modalities)} modalities")
+    return build_graph(rows, source, dtype=config.feature_dtype)

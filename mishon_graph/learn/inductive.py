@@ -1,0 +1,124 @@
+"""Attach a new video (and possibly a new user) to an exported graph, as the graph build would.
+
+Pure functions: the new video's modality nodes link to existing ones by cosine of the pooled
+(mean) unit features, kept when >= theta and capped at the k best (cosine descending, id
+ascending); its user links to its modality nodes (USES). A new user gets POPULAR links from the
+top ``alpha`` fraction of users by engagement (Algorithm 1, engagement descending, id ascending).
+Existing nodes' own top-k lists are not recomputed, so a hub is not re-ranked against the newcomer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from mishon_graph.constants import (
+    PYG_EDGE_POPULAR,
+    PYG_EDGE_SIMILAR,
+    PYG_EDGE_USED_BY,
+    PYG_EDGE_USES,
+    PYG_USER,
+    TEST,
+)
+from mishon_graph.errors import MishonError
+from mishon_graph.learn.data import SPLIT_CODE, ExportedGraph, pad_units
+
+
+def top_similar(
+    vector: np.ndarray, ids: Sequence[str], embeddings: np.ndarray, theta: float, k: int | None
+) -> list[tuple[str, float]]:
+    """Existing ids whose embedding has cosine >= ``theta`` with ``vector``, best ``k`` first."""
+    if len(ids) == 0:
+        return []
+    v = np.asarray(vector, dtype=np.float64)
+    e = np.asarray(embeddings, dtype=np.float64)
+    nv = np.linalg.norm(v)
+    ne = np.linalg.norm(e, axis=1)
+    if nv == 0:
+        return []
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = np.where(ne > 0, e @ v / (ne * nv), -np.inf)
+    keep = [(ids[i], float(cos[i])) for i in np.nonzero(cos >= theta)[0]]
+    keep.sort(key=lambda t: (-t[1], t[0]))
+    return keep if k is None else keep[:k]
+
+
+def popular_users(user_ids: Sequence[str], engagement: Sequence[float], alpha: float) -> list[str]:
+    """Ids of the top ``ceil(alpha * users)`` users by engagement (desc), ties by id (asc)."""
+    n_popular = math.ceil(round(alpha * len(user_ids), 9))
+    order = sorted(range(len(user_ids)), key=lambda i: (-float(engagement[i]), user_ids[i]))
+    return [user_ids[i] for i in order[:n_popular]]
+
+
+def _cat(t: torch.Tensor, extra: list[list[int]]) -> torch.Tensor:
+    if not extra:
+        return t
+    return torch.cat([t, torch.tensor(extra, dtype=torch.long).t().reshape(2, -1)], dim=1)
+
+
+def add_video(
+    graph: ExportedGraph,
+    video_id: str,
+    units: dict[str, np.ndarray],
+    neighbours: dict[str, list[tuple[str, float]]],
+    user_id: str | None,
+    popular: Sequence[str] = (),
+) -> tuple[int, int, bool]:
+    """Append the new video (and its user, when new) to ``graph`` in place.
+
+    Args:
+        graph: The exported graph around the neighbours and the user.
+        video_id: Id for the new video (must not exist).
+        units: Unit features ``[units, dim]`` per modality of the graph.
+        neighbours: Per modality, ``(video id, cosine)`` of its similar existing videos.
+        user_id: Its user; ``None`` or an id not in ``graph`` makes a new (cold-start) user.
+        popular: Ids of the popular users a new user gets POPULAR links from.
+
+    Returns:
+        ``(video row, user row, user_is_new)``.
+    """
+    if video_id in graph.video_index:
+        raise MishonError(f"video {video_id!r} already exists in the graph")
+    missing = [m for m in graph.modalities if m not in units]
+    if missing:
+        raise MishonError(
+            f"the new video has no {missing[0]} features (the model uses {list(graph.modalities)})"
+        )
+    data = graph.data
+    row = graph.num_videos
+    new_user = user_id is None or user_id not in graph.user_index
+    urow = len(graph.user_ids) if new_user else graph.user_index[user_id]
+    for m in graph.modalities:
+        x, mask = data[m].x, data[m].mask
+        a = np.asarray(units[m], dtype=np.float32)
+        if a.ndim != 2 or a.shape[1] != x.shape[-1]:
+            raise MishonError(f"new video {m} features must be [units, {x.shape[-1]}], got {a.shape}")
+        nx, nmask = pad_units([a], x.dtype)
+        width = max(x.shape[1], nx.shape[1])
+        x = torch.nn.functional.pad(x, (0, 0, 0, width - x.shape[1]))
+        mask = torch.nn.functional.pad(mask, (0, width - mask.shape[1]))
+        nx = torch.nn.functional.pad(nx, (0, 0, 0, width - nx.shape[1]))
+        nmask = torch.nn.functional.pad(nmask, (0, width - nmask.shape[1]))
+        data[m].x, data[m].mask = torch.cat([x, nx]), torch.cat([mask, nmask])
+        sims = [graph.video_index[v] for v, _ in neighbours.get(m, []) if v in graph.video_index]
+        et = PYG_EDGE_SIMILAR[m]
+        data[et].edge_index = _cat(data[et].edge_index, [[row, s] for s in sims] + [[s, row] for s in sims])
+        data[PYG_EDGE_USES[m]].edge_index = _cat(data[PYG_EDGE_USES[m]].edge_index, [[urow, row]])
+        data[PYG_EDGE_USED_BY[m]].edge_index = _cat(data[PYG_EDGE_USED_BY[m]].edge_index, [[row, urow]])
+    if new_user:
+        prows = [graph.user_index[p] for p in popular if p in graph.user_index]
+        ei = data[PYG_EDGE_POPULAR].edge_index
+        data[PYG_EDGE_POPULAR].edge_index = _cat(ei, [[p, urow] for p in prows] + [[urow, p] for p in prows])
+        graph.user_ids.append(user_id or f"__new_user_for_{video_id}")
+        graph.user_cold = torch.cat([graph.user_cold, torch.tensor([True])])
+        graph.engagement = torch.cat([graph.engagement, torch.zeros(1)])
+        data[PYG_USER].num_nodes = len(graph.user_ids)
+    graph.video_ids.append(video_id)
+    graph.video_user = torch.cat([graph.video_user, torch.tensor([urow])])
+    graph.split = torch.cat([graph.split, torch.tensor([SPLIT_CODE[TEST]])])
+    graph.labels = torch.cat([graph.labels, torch.zeros(1, graph.labels.shape[1])])
+    graph.__post_init__()
+    return row, urow, new_user

@@ -1,0 +1,229 @@
+"""The MISHON model: attention pooling, GraphSAGE refinement, concatenation, hashtag head (4.1.2-4.3).
+
+The graph is the paper's one undirected graph over ``V u A u T u U`` (eq. 11): Algorithm 2 has one
+weight matrix ``W^j`` per depth shared by every node, so refinement runs PyG ``SAGEConv`` on the
+homogeneous view of the selected edge families (one layer per depth, all node types together).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch_geometric.nn import SAGEConv
+from torch_geometric.typing import EdgeType
+
+from mishon_graph.constants import (
+    MODALITY_NAMES,
+    PYG_EDGE_JACCARD,
+    PYG_EDGE_POPULAR,
+    PYG_EDGE_SIMILAR,
+    PYG_EDGE_USED_BY,
+    PYG_EDGE_USES,
+    PYG_USER,
+)
+from mishon_graph.errors import MishonError
+from mishon_graph.learn.pooling import AttentionPooling
+
+VARIANTS = ("mishon", "no_attention", "no_refinement", "homogeneous", "heterogeneous", "content_only")
+_SIMILAR = {"similar"}
+_SOCIAL = {"jaccard", "popular"}
+_USES = {"uses", "used_by"}
+VARIANT_EDGES: dict[str, set[str]] = {
+    "mishon": _SIMILAR | _SOCIAL | _USES,
+    "no_attention": _SIMILAR | _SOCIAL | _USES,
+    "no_refinement": set(),
+    "homogeneous": _SIMILAR | _SOCIAL,  # same-type edges only
+    "heterogeneous": set(_USES),  # user-modality edges only
+    "content_only": set(_SIMILAR),  # no user vector, no social edges (cold-start "C")
+}
+
+
+def edge_types(modalities: tuple[str, ...], variant: str) -> list[EdgeType]:
+    """The PyG edge types a variant passes messages over."""
+    families = VARIANT_EDGES[variant]
+    out: list[EdgeType] = []
+    for m in modalities:
+        out += [t for t in (PYG_EDGE_SIMILAR[m], PYG_EDGE_USES[m], PYG_EDGE_USED_BY[m]) if t[1] in families]
+    out += [t for t in (PYG_EDGE_JACCARD, PYG_EDGE_POPULAR) if t[1] in families]
+    return out
+
+
+class RefineLayer(nn.Module):
+    r"""One depth of Algorithm 2: :math:`h_n = \sigma(W [h_n \| \mathrm{AGG}_{n' \in F(n)} h_{n'}])`, then
+    :math:`h_n / \|h_n\|_2`.
+
+    PyG's ``SAGEConv`` computes ``W_r h_n + W_l AGG(h) + b``, which is ``W [h_n || AGG]`` with
+    ``W = [W_r  W_l]``; sigma is ReLU.
+
+    Args:
+        in_dim: Input width.
+        out_dim: Output width.
+        aggregator: ``mean`` (paper), ``max``, ``min`` or ``sum``.
+        normalize: L2-normalise the output (Algorithm 2, line 6).
+    """
+
+    def __init__(self, in_dim: int, out_dim: int, aggregator: str = "mean", normalize: bool = True) -> None:
+        super().__init__()
+        self.conv = SAGEConv(in_dim, out_dim, aggr=aggregator)
+        self.normalize = normalize
+
+    def reset_parameters(self) -> None:
+        self.conv.reset_parameters()
+
+    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        h = F.relu(self.conv(x, edge_index))
+        return F.normalize(h, p=2.0, dim=-1) if self.normalize else h
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({self.conv}, normalize={self.normalize})"
+
+
+class MishonModel(nn.Module):
+    """Hashtag scores for videos from their unit features, their users and the graph.
+
+    Args:
+        in_dims: Unit feature dimension per modality present (keys in ``MODALITY_NAMES``).
+        num_users: Users with a learned embedding (users with training videos). Every other user
+            (cold-start, or new at inference) starts from one shared, zero-initialised "new user"
+            vector, so their representation comes from their neighbours (POPULAR links) via SAGE.
+        num_hashtags: Vocabulary size ``|H|``.
+        hidden_dim: Width of pooled modality vectors, user embeddings and SAGE layers.
+        depth: GraphSAGE depth ``J`` (ignored by ``no_refinement``).
+        aggregator: SAGE aggregator: ``mean``, ``max``, ``min`` or ``sum``.
+        normalize: L2-normalise after each SAGE layer.
+        dropout: Dropout on the concatenated representation during training.
+        variant: ``mishon`` or an ablation in ``VARIANTS``.
+    """
+
+    def __init__(
+        self,
+        in_dims: dict[str, int],
+        num_users: int,
+        num_hashtags: int,
+        hidden_dim: int = 128,
+        depth: int = 2,
+        aggregator: str = "mean",
+        normalize: bool = True,
+        dropout: float = 0.2,
+        variant: str = "mishon",
+    ) -> None:
+        super().__init__()
+        if variant not in VARIANTS:
+            raise MishonError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
+        self.modalities = tuple(m for m in MODALITY_NAMES if m in in_dims)
+        if not self.modalities:
+            raise MishonError("the model needs at least one modality")
+        self.in_dims = {m: int(in_dims[m]) for m in self.modalities}
+        self.num_users = num_users
+        self.num_hashtags = num_hashtags
+        self.hidden_dim = hidden_dim
+        self.depth = 0 if variant == "no_refinement" else depth
+        self.aggregator = aggregator
+        self.variant = variant
+        self.use_user = variant != "content_only"
+        self.edge_families = VARIANT_EDGES[variant]
+        self.pool = nn.ModuleDict(
+            {
+                m: AttentionPooling(d, hidden_dim, attention=variant != "no_attention")
+                for m, d in self.in_dims.items()
+            }
+        )
+        self.user_emb = nn.Embedding(max(num_users, 1), hidden_dim)
+        self.new_user = nn.Parameter(torch.zeros(hidden_dim))
+        self.layers = nn.ModuleList(
+            [RefineLayer(hidden_dim, hidden_dim, aggregator, normalize) for _ in range(self.depth)]
+        )
+        self.dropout = nn.Dropout(dropout)
+        parts = len(self.modalities) + (1 if self.use_user else 0)
+        self.head = nn.Linear(parts * hidden_dim, num_hashtags)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for p in self.pool.values():
+            p.reset_parameters()
+        nn.init.normal_(self.user_emb.weight, std=0.1)
+        nn.init.zeros_(self.new_user)
+        for layer in self.layers:
+            layer.reset_parameters()
+        self.head.reset_parameters()
+
+    def initial(self, x: dict[str, Tensor], mask: dict[str, Tensor], user: Tensor) -> dict[str, Tensor]:
+        """``h^0`` per node type: pooled modality vectors; user vectors (``user``: embedding row, -1 new)."""
+        h = {m: self.pool[m](x[m], mask[m]) for m in self.modalities}
+        known = user >= 0
+        emb = self.user_emb(user.clamp(min=0))
+        h[PYG_USER] = torch.where(known.unsqueeze(-1), emb, self.new_user.expand_as(emb))
+        return h
+
+    def refine(self, h: dict[str, Tensor], edge_index: dict[EdgeType, Tensor]) -> dict[str, Tensor]:
+        """Algorithm 2 on the homogeneous view of the variant's edge families."""
+        if self.depth == 0:
+            return h
+        types = list(self.modalities) + ([PYG_USER] if self.use_user else [])
+        offsets, start = {}, 0
+        for t in types:
+            offsets[t] = start
+            start += h[t].shape[0]
+        parts = []
+        for etype, ei in edge_index.items():
+            src, rel, dst = etype
+            if rel in self.edge_families and src in offsets and dst in offsets and ei.numel() > 0:
+                parts.append(torch.stack([ei[0] + offsets[src], ei[1] + offsets[dst]]))
+        device = h[types[0]].device
+        homo_ei = torch.cat(parts, dim=1) if parts else torch.zeros(2, 0, dtype=torch.long, device=device)
+        z = torch.cat([h[t] for t in types], dim=0)
+        for layer in self.layers:
+            z = layer(z, homo_ei)
+        out = dict(h)
+        for t in types:
+            out[t] = z[offsets[t] : offsets[t] + h[t].shape[0]]
+        return out
+
+    def forward(
+        self,
+        x: dict[str, Tensor],
+        mask: dict[str, Tensor],
+        user: Tensor,
+        edge_index: dict[EdgeType, Tensor],
+        video: Tensor,
+        video_user: Tensor,
+    ) -> Tensor:
+        """Hashtag logits ``[len(video), |H|]`` (softmax gives eq. 19's probabilities).
+
+        Args:
+            x: Per modality, padded unit features ``[n_videos, units, dim]`` (rows are videos).
+            mask: Per modality, ``[n_videos, units]`` True on real units.
+            user: ``[n_users]`` embedding row per user node, -1 for users without one.
+            edge_index: Edges per PyG edge type (both directions for undirected families).
+            video: Rows of the videos to score.
+            video_user: User-node row of each scored video's poster.
+        """
+        h = self.refine(self.initial(x, mask, user), edge_index)
+        parts = [h[m][video] for m in self.modalities]
+        if self.use_user:
+            parts.append(h[PYG_USER][video_user])
+        return self.head(self.dropout(torch.cat(parts, dim=-1)))
+
+    def __repr__(self) -> str:
+        dims = ", ".join(f"{m}={d}" for m, d in self.in_dims.items())
+        return (
+            f"{self.__class__.__name__}({dims}; users={self.num_users}, hashtags={self.num_hashtags}, "
+            f"hidden={self.hidden_dim}, depth={self.depth}, aggr={self.aggregator}, variant={self.variant})"
+        )
+
+
+def mishon_loss(logits: Tensor, labels: Tensor) -> Tensor:
+    r"""Eq. 21: :math:`J = \frac{1}{|Z|} \sum_i \sum_{g \in G_i} -\log P(g \mid mv_i)`.
+
+    Args:
+        logits: ``[n, |H|]`` scores before softmax.
+        labels: ``[n, |H|]`` multi-hot ground truth ``G_i``.
+
+    Returns:
+        The sum over each video's ground-truth hashtags of ``-log softmax``, averaged over the
+        ``n = |Z|`` videos.
+    """
+    if logits.shape[0] == 0:
+        return logits.sum() * 0.0
+    return -(labels * torch.log_softmax(logits, dim=-1)).sum() / logits.shape[0]

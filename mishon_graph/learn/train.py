@@ -1,0 +1,275 @@
+"""``mishon train``: export, train with early stopping, checkpoint every epoch, save the artifact.
+
+A checkpoint (model, Adam state, best weights, history) is written atomically after every epoch;
+``resume=True`` continues from it. Each epoch is seeded by (seed, epoch), so a run killed after
+epoch N and resumed ends exactly where an uninterrupted run ends.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+import mishon_graph
+from mishon_graph.config import Config
+from mishon_graph.db.runner import Runner
+from mishon_graph.errors import MishonError
+from mishon_graph.features.store import FeatureStore
+from mishon_graph.learn.artifact import atomic_save, save_artifact
+from mishon_graph.learn.data import ExportedGraph, check_trainable, stats, valid_or_train
+from mishon_graph.learn.export import export_graph
+from mishon_graph.learn.model import VARIANTS
+from mishon_graph.learn.trainer import Trainer, choose_device, full_batch_bytes
+
+
+@dataclass
+class EpochStats:
+    """What one epoch reports."""
+
+    epoch: int
+    train_loss: float
+    valid_loss: float
+    valid_recall: float
+    seconds: float
+    best: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+@dataclass
+class TrainResult:
+    """Summary of a training run."""
+
+    artifact: Path
+    variant: str
+    device: str
+    minibatch: bool
+    epochs_run: int
+    best_epoch: int
+    best_valid_loss: float
+    monitored: str
+    stopped_early: bool
+    seconds: float
+    history: list[EpochStats] = field(default_factory=list)
+    graph: dict[str, int] = field(default_factory=dict)
+
+
+def checkpoint_path(out: Path) -> Path:
+    """Where the per-epoch checkpoint of artifact ``out`` lives."""
+    return out.with_name(out.stem + ".ckpt")
+
+
+def default_artifact(config: Config, variant: str) -> Path:
+    return config.model_dir / f"{variant}.pt"
+
+
+def _fingerprint(graph: ExportedGraph, config: Config, variant: str, minibatch: bool) -> dict[str, Any]:
+    return {
+        "variant": variant,
+        "minibatch": minibatch,
+        "hashtags": len(graph.hashtags),
+        "videos": graph.num_videos,
+        "dims": graph.unit_dims(),
+        "seed": config.seed,
+        "hidden_dim": config.hidden_dim,
+        "depth": config.depth,
+        "lr": config.lr,
+    }
+
+
+def _meta(
+    trainer: Trainer, config: Config, variant: str, encoders: dict[str, str], extra: dict
+) -> dict[str, Any]:
+    m = trainer.model
+    return {
+        "version": mishon_graph.__version__,
+        "variant": variant,
+        "hashtags": list(trainer.graph.hashtags),
+        "user_ids": list(trainer.user_ids),
+        "in_dims": dict(m.in_dims),
+        "hidden_dim": m.hidden_dim,
+        "depth": config.depth,
+        "aggregator": m.aggregator,
+        "normalize": True,
+        "dropout": config.dropout,
+        "encoders": dict(encoders),
+        "encoder_profile": config.encoder_profile,
+        "graph_params": dict(trainer.graph.meta),
+        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in config.describe().items()},
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **extra,
+    }
+
+
+def train_graph(
+    graph: ExportedGraph,
+    config: Config,
+    *,
+    out: Path,
+    variant: str = "mishon",
+    resume: bool = False,
+    minibatch: bool | None = None,
+    progress: bool = True,
+    encoders: dict[str, str] | None = None,
+    on_epoch: Callable[[EpochStats], None] | None = None,
+) -> TrainResult:
+    """Train on an already exported graph (see :func:`train`); ``on_epoch`` runs after each checkpoint."""
+    if variant not in VARIANTS:
+        raise MishonError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
+    check_trainable(graph)
+    t0 = time.monotonic()
+    device = choose_device(config)
+    if minibatch is None:
+        minibatch = full_batch_bytes(graph, config.hidden_dim) > config.full_batch_gb * 2**30
+    trainer = Trainer(graph, config, variant, minibatch, device)
+    valid_rows, monitored = valid_or_train(graph)
+    ckpt = checkpoint_path(out)
+    fingerprint = _fingerprint(graph, config, variant, minibatch)
+    start, best_loss, best_epoch, bad = 1, float("inf"), 0, 0
+    best_state = copy.deepcopy(trainer.model.state_dict())
+    history: list[EpochStats] = []
+    done = False
+    if resume and ckpt.is_file():
+        state = torch.load(ckpt, map_location=device, weights_only=True)
+        if state["fingerprint"] != fingerprint:
+            raise MishonError(
+                f"checkpoint {ckpt} was made with other settings or another graph; rerun without --resume"
+            )
+        trainer.model.load_state_dict(state["model"])
+        trainer.optim.load_state_dict(state["optim"])
+        best_state, best_loss, best_epoch, bad = (
+            state["best_state"],
+            state["best_loss"],
+            state["best_epoch"],
+            state["bad"],
+        )
+        history = [EpochStats(**h) for h in state["history"]]
+        start, done = state["epoch"] + 1, state["done"]
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        disable=not progress,
+        transient=False,
+    )
+    with bar:
+        task = bar.add_task(f"training {variant}", total=config.epochs, completed=start - 1)
+        epoch = start
+        while not done and epoch <= config.epochs:
+            te = time.monotonic()
+            train_loss = trainer.train_epoch(epoch)
+            v_loss, v_recall = trainer.evaluate(valid_rows)
+            improved = v_loss < best_loss
+            if improved:
+                best_loss, best_epoch, bad = v_loss, epoch, 0
+                best_state = copy.deepcopy(trainer.model.state_dict())
+            else:
+                bad += 1
+            es = EpochStats(epoch, train_loss, v_loss, v_recall, time.monotonic() - te, improved)
+            history.append(es)
+            done = bad >= config.patience or epoch == config.epochs
+            atomic_save(
+                {
+                    "fingerprint": fingerprint,
+                    "epoch": epoch,
+                    "done": done,
+                    "model": trainer.model.state_dict(),
+                    "optim": trainer.optim.state_dict(),
+                    "best_state": best_state,
+                    "best_loss": best_loss,
+                    "best_epoch": best_epoch,
+                    "bad": bad,
+                    "history": [h.as_dict() for h in history],
+                },
+                ckpt,
+            )
+            bar.update(
+                task,
+                completed=epoch,
+                description=(
+                    f"{variant} epoch {epoch}: train {train_loss:.3f}  {monitored} loss {v_loss:.3f}  "
+                    f"recall@{config.k} {v_recall:.3f}{' *' if improved else ''}"
+                ),
+            )
+            if on_epoch is not None:
+                on_epoch(es)
+            epoch += 1
+
+    trainer.model.load_state_dict(best_state)
+    extra = {
+        "best_epoch": best_epoch,
+        "best_valid_loss": best_loss,
+        "monitored": monitored,
+        "minibatch": minibatch,
+    }
+    save_artifact(out, trainer.model, _meta(trainer, config, variant, encoders or {}, extra))
+    return TrainResult(
+        artifact=out,
+        variant=variant,
+        device=str(device),
+        minibatch=minibatch,
+        epochs_run=len(history),
+        best_epoch=best_epoch,
+        best_valid_loss=best_loss,
+        monitored=monitored,
+        stopped_early=bool(history) and history[-1].epoch < config.epochs,
+        seconds=time.monotonic() - t0,
+        history=history,
+        graph=dict(stats(graph)),
+    )
+
+
+def encoder_names(config: Config, graph: ExportedGraph) -> dict[str, str]:
+    """Encoder recorded with the first video's features, per modality."""
+    store = FeatureStore(config.feature_dir)
+    return {m: store.stored_encoder(graph.video_ids[0], m) or "" for m in graph.modalities}
+
+
+def train(
+    runner: Runner,
+    config: Config,
+    *,
+    out: Path | None = None,
+    variant: str = "mishon",
+    resume: bool = False,
+    minibatch: bool | None = None,
+    progress: bool = True,
+    on_epoch: Callable[[EpochStats], None] | None = None,
+) -> TrainResult:
+    """Export the graph from Neo4j and train one model variant.
+
+    Args:
+        runner: The database seam.
+        config: Hyper-parameters, device and paths.
+        out: Artifact path (default ``<model_dir>/<variant>.pt``); the checkpoint sits next to it.
+        variant: ``mishon`` or an ablation in ``VARIANTS``.
+        resume: Continue from the checkpoint of ``out`` when there is one.
+        minibatch: ``True`` neighbour-sampled batches, ``False`` full-batch, ``None`` by memory estimate.
+        progress: Show a progress bar.
+        on_epoch: Called after each epoch's checkpoint is written.
+
+    Returns:
+        The :class:`TrainResult`; the artifact holds the weights of the best validation epoch.
+    """
+    graph = export_graph(runner, config)
+    return train_graph(
+        graph,
+        config,
+        out=out or default_artifact(config, variant),
+        variant=variant,
+        resume=resume,
+        minibatch=minibatch,
+        progress=progress,
+        encoders=encoder_names(config, graph),
+        on_epoch=on_epoch,
+    )

@@ -1,0 +1,146 @@
+"""One training setup on an exported graph: model, optimiser, epoch step and evaluation (no I/O)."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from mishon_graph.config import Config
+from mishon_graph.constants import TRAIN
+from mishon_graph.errors import MishonError
+from mishon_graph.learn.batches import ModelInput, NeighborSampler, full_input, induced_input
+from mishon_graph.learn.data import ExportedGraph
+from mishon_graph.learn.model import VARIANT_EDGES, MishonModel, mishon_loss
+
+
+def choose_device(config: Config) -> torch.device:
+    """``auto`` -> CUDA when available, else CPU; ``cuda`` without CUDA is an error."""
+    if config.device == "cuda" and not torch.cuda.is_available():
+        raise MishonError("device 'cuda' was asked for but torch sees no CUDA device (use --device cpu)")
+    if config.device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(config.device)
+
+
+def full_batch_bytes(graph: ExportedGraph, hidden_dim: int) -> int:
+    """Rough memory of one full-batch step: features plus the projected units kept for backward."""
+    total = 0
+    for m in graph.modalities:
+        x = graph.data[m].x
+        units = x.shape[0] * x.shape[1]
+        total += x.numel() * x.element_size() + units * hidden_dim * 4 * 4
+    return total
+
+
+def recall_at_k(logits: Tensor, labels: Tensor, k: int) -> float:
+    """Mean over videos with ground truth of ``|top-K n G| / |G|``."""
+    has = labels.sum(dim=1) > 0
+    if not bool(has.any()):
+        return 0.0
+    logits, labels = logits[has], labels[has]
+    top = torch.topk(logits, min(k, logits.shape[1]), dim=1).indices
+    hits = labels.gather(1, top).sum(dim=1)
+    return float((hits / labels.sum(dim=1)).mean())
+
+
+class Trainer:
+    """Model, Adam and the data for one variant on one graph.
+
+    Args:
+        graph: The exported graph (labels of training and validation videos).
+        config: Hyper-parameters (hidden dim, depth, aggregator, lr, dropout, batch size, fanout, seed).
+        variant: ``mishon`` or an ablation.
+        minibatch: Neighbour-sampled mini-batches instead of one full-graph step per epoch.
+        device: Where the model runs.
+    """
+
+    def __init__(
+        self, graph: ExportedGraph, config: Config, variant: str, minibatch: bool, device: torch.device
+    ) -> None:
+        self.graph = graph
+        self.config = config
+        self.minibatch = minibatch
+        self.device = device
+        # Users with training videos get a learned embedding; the rest share the "new user" vector.
+        known = ~graph.user_cold
+        self.user_ids = [u for u, k in zip(graph.user_ids, known.tolist(), strict=True) if k]
+        self.user_rows = torch.where(
+            known, torch.cumsum(known.long(), 0) - 1, torch.full_like(known, -1, dtype=torch.long)
+        )
+        torch.manual_seed(config.seed)
+        self.model = MishonModel(
+            in_dims=graph.unit_dims(),
+            num_users=len(self.user_ids),
+            num_hashtags=len(graph.hashtags),
+            hidden_dim=config.hidden_dim,
+            depth=config.depth,
+            aggregator=config.aggregator,
+            dropout=config.dropout,
+            variant=variant,
+        ).to(device)
+        self.optim = torch.optim.Adam(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        self.train_rows = graph.split_index(TRAIN)
+        relations = VARIANT_EDGES[variant] if self.model.depth > 0 else set()
+        self.sampler = NeighborSampler(graph, relations, config.fanout, self.model.depth)
+        self._full: ModelInput | None = None
+
+    def _full_input(self) -> ModelInput:
+        if self._full is None:
+            all_rows = torch.arange(self.graph.num_videos)
+            self._full = full_input(self.graph, self.user_rows, all_rows).to(self.device)
+        return self._full
+
+    def _batches(self, rows: Tensor, gen: torch.Generator, shuffle: bool):
+        if shuffle:
+            rows = rows[torch.randperm(rows.numel(), generator=gen)]
+        for i in range(0, rows.numel(), self.config.batch_size):
+            seeds = rows[i : i + self.config.batch_size]
+            videos, users = self.sampler.sample(seeds, gen)
+            yield induced_input(self.graph, self.user_rows, videos, users, seeds).to(self.device)
+
+    def _step(self, logits: Tensor, labels: Tensor) -> float:
+        loss = mishon_loss(logits, labels)
+        self.optim.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optim.step()
+        return float(loss.detach())
+
+    def train_epoch(self, epoch: int) -> float:
+        """One epoch (seeded by ``seed`` and ``epoch``, so a resumed run repeats it exactly); mean loss."""
+        torch.manual_seed(self.config.seed * 100_003 + epoch)  # dropout
+        self.model.train()
+        if not self.minibatch:
+            inp = self._full_input()
+            rows = self.train_rows.to(self.device)
+            out = self.model(inp.x, inp.mask, inp.user, inp.edge_index, rows, inp.video_user[rows])
+            return self._step(out, inp.labels[rows])
+        gen = torch.Generator().manual_seed(self.config.seed * 100_003 + epoch)
+        total, n = 0.0, 0
+        for batch in self._batches(self.train_rows, gen, shuffle=True):
+            total += self._step(self.model(*batch.args()), batch.labels) * batch.video.numel()
+            n += batch.video.numel()
+        return total / max(n, 1)
+
+    @torch.no_grad()
+    def predict(self, rows: Tensor) -> tuple[Tensor, Tensor]:
+        """Logits and labels of video rows ``rows`` (eval mode), on CPU."""
+        self.model.eval()
+        if rows.numel() == 0:
+            return torch.zeros(0, len(self.graph.hashtags)), torch.zeros(0, len(self.graph.hashtags))
+        if not self.minibatch:
+            inp = self._full_input()
+            r = rows.to(self.device)
+            return self.model(
+                inp.x, inp.mask, inp.user, inp.edge_index, r, inp.video_user[r]
+            ).cpu(), inp.labels[r].cpu()
+        gen = torch.Generator().manual_seed(self.config.seed)
+        outs, labels = [], []
+        for batch in self._batches(rows, gen, shuffle=False):
+            outs.append(self.model(*batch.args()).cpu())
+            labels.append(batch.labels.cpu())
+        return torch.cat(outs), torch.cat(labels)
+
+    def evaluate(self, rows: Tensor) -> tuple[float, float]:
+        """Eq. 21 loss and recall@K on video rows ``rows``."""
+        logits, labels = self.predict(rows)
+        return float(mishon_loss(logits, labels)), recall_at_k(logits, labels, self.config.k)

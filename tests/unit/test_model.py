@@ -1,0 +1,172 @@
+"""MISHON model pieces against hand computations (eq. 8-10, Algorithm 2, eq. 21)."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from mishon_graph.constants import PYG_EDGE_SIMILAR, PYG_EDGE_USED_BY, PYG_EDGE_USES, PYG_USER
+from mishon_graph.errors import MishonError
+from mishon_graph.learn.model import VARIANTS, MishonModel, RefineLayer, edge_types, mishon_loss
+from mishon_graph.learn.pooling import AttentionPooling
+
+
+def _pool(attention: bool = True) -> AttentionPooling:
+    pool = AttentionPooling(2, 2, attention=attention)
+    with torch.no_grad():
+        pool.lin.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 2.0]]))
+        pool.lin.bias.copy_(torch.tensor([0.0, -1.0]))
+        pool.context.copy_(torch.tensor([1.0, 1.0]))
+    return pool
+
+
+def test_attention_matches_eq_8_to_10_and_ignores_padding() -> None:
+    x = torch.tensor([[[0.5, 1.0], [1.0, 0.0], [99.0, -99.0]]])  # third unit is padding
+    mask = torch.tensor([[True, True, False]])
+    pool = _pool()
+    out = pool(x, mask)
+    h = np.tanh(np.array([[0.5, 1.0], [1.0, -1.0]]))
+    s = h @ np.array([1.0, 1.0])
+    alpha = np.exp(s) / np.exp(s).sum()
+    np.testing.assert_allclose(out.detach().numpy()[0], alpha @ h, rtol=1e-6)
+    w = pool.weights(torch.tanh(pool.lin(x)), mask)
+    assert w[0, 2].item() == 0.0
+    assert w.sum(dim=1).item() == pytest.approx(1.0)
+    x2 = x.clone()
+    x2[0, 2] = torch.tensor([-5.0, 7.0])
+    assert torch.equal(pool(x2, mask), out)
+
+
+def test_attention_weights_sum_to_one_per_video() -> None:
+    torch.manual_seed(0)
+    pool = AttentionPooling(8, 4)
+    x = torch.randn(5, 6, 8)
+    mask = torch.arange(6).expand(5, 6) < torch.tensor([[1], [2], [3], [6], [4]])
+    w = pool.weights(torch.tanh(pool.lin(x)), mask)
+    torch.testing.assert_close(w.sum(dim=1), torch.ones(5))
+    assert bool((w[~mask] == 0).all())
+
+
+def test_without_attention_is_the_mean_of_projected_units() -> None:
+    x = torch.tensor([[[0.5, 1.0], [1.0, 0.0], [3.0, 3.0]]])
+    mask = torch.tensor([[True, True, False]])
+    out = _pool(attention=False)(x, mask)
+    h = np.tanh(np.array([[0.5, 1.0], [1.0, -1.0]]))
+    np.testing.assert_allclose(out.detach().numpy()[0], h.mean(axis=0), rtol=1e-6)
+
+
+def test_bfloat16_features_pool_close_to_float32() -> None:
+    torch.manual_seed(0)
+    pool = AttentionPooling(16, 8)
+    x = torch.randn(4, 3, 16)
+    mask = torch.ones(4, 3, dtype=torch.bool)
+    full = pool(x, mask)
+    half = pool(x.to(torch.bfloat16), mask)
+    assert half.dtype == torch.float32
+    torch.testing.assert_close(half, full, atol=3e-2, rtol=3e-2)
+
+
+def _layer(aggr: str) -> RefineLayer:
+    layer = RefineLayer(2, 2, aggregator=aggr)
+    with torch.no_grad():
+        layer.conv.lin_l.weight.copy_(torch.tensor([[1.0, 0.0], [1.0, 1.0]]))
+        layer.conv.lin_l.bias.copy_(torch.tensor([0.5, 0.0]))
+        layer.conv.lin_r.weight.copy_(torch.tensor([[2.0, 0.0], [0.0, -1.0]]))
+    return layer
+
+
+X4 = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, -1.0]])
+# Undirected path 0-1, 1-2, 1-3 stored both ways: node 1 has neighbours {0, 2, 3}.
+E4 = torch.tensor([[0, 1, 1, 2, 1, 3], [1, 0, 2, 1, 3, 1]])
+
+
+@pytest.mark.parametrize("aggr", ["mean", "max"])
+def test_sage_layer_matches_hand_computation_on_4_nodes(aggr: str) -> None:
+    out = _layer(aggr)(X4, E4).detach().numpy()
+    x = X4.numpy().astype(np.float64)
+    nbrs = {0: [1], 1: [0, 2, 3], 2: [1], 3: [1]}
+    wl, bl, wr = np.array([[1, 0], [1, 1.0]]), np.array([0.5, 0]), np.array([[2, 0], [0, -1.0]])
+    for n, ns in nbrs.items():
+        agg = x[ns].mean(axis=0) if aggr == "mean" else x[ns].max(axis=0)
+        h = np.maximum(wl @ agg + bl + wr @ x[n], 0.0)  # sigma(W [h_n || AGG]) with W = [W_r W_l]
+        h = h / np.linalg.norm(h)
+        np.testing.assert_allclose(out[n], h, rtol=1e-6)
+
+
+def test_sage_outputs_have_unit_norm() -> None:
+    torch.manual_seed(1)
+    out = RefineLayer(2, 16)(X4, E4)
+    torch.testing.assert_close(out.norm(dim=1), torch.ones(4))
+
+
+def test_loss_matches_eq_21_on_a_hand_example() -> None:
+    logits = torch.tensor([[0.0, 0.0, 0.0], [math.log(0.5), math.log(0.25), math.log(0.25)]])
+    labels = torch.tensor([[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    # video 1: -log(1/3) twice; video 2: -log(1/4); averaged over |Z| = 2 videos.
+    expected = (2 * math.log(3) + math.log(4)) / 2
+    assert mishon_loss(logits, labels).item() == pytest.approx(expected, rel=1e-6)
+
+
+def _inputs(seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    x = {"visual": torch.randn(4, 3, 6, generator=g), "textual": torch.randn(4, 2, 5, generator=g)}
+    mask = {m: torch.ones(t.shape[:2], dtype=torch.bool) for m, t in x.items()}
+    user = torch.tensor([0, -1])
+    ring = torch.tensor([[0, 1, 2, 3], [1, 2, 3, 0]])
+    uses = torch.tensor([[0, 0, 1, 1], [0, 1, 2, 3]])
+    edges = {
+        PYG_EDGE_SIMILAR["visual"]: ring,
+        PYG_EDGE_SIMILAR["textual"]: ring.flip(0),
+        PYG_EDGE_USES["visual"]: uses,
+        PYG_EDGE_USED_BY["visual"]: uses.flip(0),
+    }
+    return x, mask, user, edges, torch.tensor([0, 2]), torch.tensor([0, 1])
+
+
+def _model(variant: str) -> MishonModel:
+    torch.manual_seed(0)
+    return MishonModel(
+        {"visual": 6, "textual": 5}, num_users=1, num_hashtags=7, hidden_dim=8, dropout=0.0, variant=variant
+    ).eval()
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_variant_scores_all_hashtags(variant: str) -> None:
+    out = _model(variant)(*_inputs())
+    assert out.shape == (2, 7)
+    assert bool(torch.isfinite(out).all())
+
+
+def test_variants_use_only_their_edge_families() -> None:
+    x, mask, user, edges, video, vu = _inputs()
+    no_sim = {k: v for k, v in edges.items() if k[1] != "similar"}
+    no_uses = {k: v for k, v in edges.items() if k[1] not in ("uses", "used_by")}
+    m = _model("heterogeneous")
+    assert torch.equal(m(x, mask, user, edges, video, vu), m(x, mask, user, no_sim, video, vu))
+    m = _model("homogeneous")
+    assert torch.equal(m(x, mask, user, edges, video, vu), m(x, mask, user, no_uses, video, vu))
+    m = _model("no_refinement")
+    assert torch.equal(m(x, mask, user, edges, video, vu), m(x, mask, user, {}, video, vu))
+    m = _model("mishon")
+    assert not torch.equal(m(x, mask, user, edges, video, vu), m(x, mask, user, no_sim, video, vu))
+    assert _model("content_only").head.in_features == 2 * 8
+    assert _model("mishon").head.in_features == 3 * 8
+
+
+def test_new_users_start_from_the_shared_zero_vector() -> None:
+    m = _model("mishon")
+    x, mask, _, _, _, _ = _inputs()
+    h = m.initial(x, mask, torch.tensor([-1, 0, -1]))
+    assert torch.equal(h[PYG_USER][0], torch.zeros(8))
+    assert torch.equal(h[PYG_USER][2], torch.zeros(8))
+    assert torch.equal(h[PYG_USER][1], m.user_emb.weight[0])
+
+
+def test_edge_types_and_errors() -> None:
+    assert edge_types(("visual",), "heterogeneous") == [PYG_EDGE_USES["visual"], PYG_EDGE_USED_BY["visual"]]
+    assert edge_types(("visual",), "no_refinement") == []
+    with pytest.raises(MishonError, match="unknown variant"):
+        MishonModel({"visual": 2}, 1, 2, variant="bogus")
+    assert "variant=mishon" in repr(_model("mishon"))
+    assert "AttentionPooling(6, 8, attention=True)" in repr(_model("mishon").pool["visual"])

@@ -1,0 +1,124 @@
+"""Training on a synthetic in-memory graph: learning, reproducibility, resume, artifact checks."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from mishon_graph.config import Config
+from mishon_graph.errors import MishonError
+from mishon_graph.learn.artifact import check_matches, load_artifact
+from mishon_graph.learn.data import build_graph
+from mishon_graph.learn.synthetic import synthetic_rows
+from mishon_graph.learn.train import EpochStats, checkpoint_path, train_graph
+from mishon_graph.learn.trainer import Trainer, recall_at_k
+
+UNITS = {"visual": (3, 12), "textual": (4, 10)}
+
+
+@pytest.fixture(scope="module")
+def graph():
+    rows, feats = synthetic_rows(240, 12, 40, units=UNITS, n_topics=6, cold_users=2, seed=1)
+    return build_graph(rows, feats)
+
+
+def _config(tmp_path: Path, **kw) -> Config:
+    base = dict(
+        home=tmp_path, epochs=12, patience=50, hidden_dim=16, lr=1e-2, device="cpu", batch_size=64, k=3
+    )
+    return Config(**(base | kw))
+
+
+def test_recall_at_k_exact() -> None:
+    logits = torch.tensor([[3.0, 2.0, 1.0], [0.0, 1.0, 2.0]])
+    labels = torch.tensor([[0.0, 1.0, 1.0], [1.0, 0.0, 0.0]])
+    assert recall_at_k(logits, labels, 1) == pytest.approx(0.0)
+    assert recall_at_k(logits, labels, 2) == pytest.approx((0.5 + 0.0) / 2)
+
+
+def test_training_lowers_validation_loss_and_beats_random(graph, tmp_path: Path) -> None:
+    res = train_graph(graph, _config(tmp_path), out=tmp_path / "m.pt", progress=False)
+    first, best = res.history[0].valid_loss, min(h.valid_loss for h in res.history)
+    assert best < 0.8 * first
+    trainer = Trainer(graph, _config(tmp_path), "mishon", False, torch.device("cpu"))
+    trainer.model.load_state_dict(load_artifact(res.artifact).state_dict)
+    test_rows = graph.split_index("valid")
+    _, recall = trainer.evaluate(test_rows)
+    gen = torch.Generator().manual_seed(0)
+    random_recall = recall_at_k(
+        torch.rand(test_rows.numel(), len(graph.hashtags), generator=gen), graph.labels[test_rows], 3
+    )
+    assert recall > 3 * random_recall and recall > 0.3
+
+
+def test_same_seed_gives_the_same_numbers(graph, tmp_path: Path) -> None:
+    a = train_graph(graph, _config(tmp_path, epochs=3), out=tmp_path / "a.pt", progress=False)
+    b = train_graph(graph, _config(tmp_path, epochs=3), out=tmp_path / "b.pt", progress=False)
+    assert [h.valid_loss for h in a.history] == [h.valid_loss for h in b.history]
+    sa, sb = load_artifact(a.artifact).state_dict, load_artifact(b.artifact).state_dict
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+class Killed(Exception):
+    pass
+
+
+@pytest.mark.parametrize("minibatch", [False, True])
+def test_resume_after_kill_ends_where_an_uninterrupted_run_ends(
+    graph, tmp_path: Path, minibatch: bool
+) -> None:
+    cfg = _config(tmp_path, epochs=5, fanout=3)
+    whole = train_graph(graph, cfg, out=tmp_path / "whole.pt", progress=False, minibatch=minibatch)
+
+    def kill_after_2(es: EpochStats) -> None:
+        if es.epoch == 2:
+            raise Killed
+
+    out = tmp_path / "killed.pt"
+    with pytest.raises(Killed):
+        train_graph(graph, cfg, out=out, progress=False, minibatch=minibatch, on_epoch=kill_after_2)
+    assert checkpoint_path(out).is_file() and not out.exists()
+    resumed = train_graph(graph, cfg, out=out, progress=False, minibatch=minibatch, resume=True)
+    assert [h.epoch for h in resumed.history] == [1, 2, 3, 4, 5]
+    assert [h.valid_loss for h in resumed.history] == [h.valid_loss for h in whole.history]
+    sa, sb = load_artifact(whole.artifact).state_dict, load_artifact(resumed.artifact).state_dict
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    with pytest.raises(MishonError, match="other settings"):
+        train_graph(
+            graph,
+            _config(tmp_path, epochs=5, lr=0.5),
+            out=out,
+            progress=False,
+            minibatch=minibatch,
+            resume=True,
+        )
+
+
+def test_artifact_records_metadata_and_refuses_other_graphs(graph, tmp_path: Path) -> None:
+    res = train_graph(
+        graph, _config(tmp_path, epochs=1), out=tmp_path / "m.pt", progress=False, variant="no_attention"
+    )
+    art = load_artifact(res.artifact)
+    assert art.meta["variant"] == "no_attention" and art.meta["hashtags"] == graph.hashtags
+    assert art.meta["in_dims"] == {"visual": 12, "textual": 10} and art.meta["version"]
+    assert art.meta["graph_params"] == {"source": "synthetic"}
+    check_matches(art, graph)
+    rows, feats = synthetic_rows(
+        240, 12, 40, units={"visual": (3, 12), "textual": (4, 11)}, n_topics=6, cold_users=2, seed=1
+    )
+    with pytest.raises(MishonError, match="expects textual features of dim 10"):
+        check_matches(art, build_graph(rows, feats))
+    rows.hashtags = rows.hashtags[1:]
+    with pytest.raises(MishonError, match="vocabulary"):
+        check_matches(art, build_graph(rows, feats))
+    with pytest.raises(MishonError, match="not a mishon model artifact|cannot read"):
+        (tmp_path / "junk.pt").write_bytes(b"junk")
+        load_artifact(tmp_path / "junk.pt")
+
+
+def test_bad_variant_and_device(graph, tmp_path: Path) -> None:
+    with pytest.raises(MishonError, match="unknown variant"):
+        train_graph(graph, _config(tmp_path), out=tmp_path / "m.pt", variant="x", progress=False)
+    if not torch.cuda.is_available():
+        with pytest.raises(MishonError, match="no CUDA"):
+            train_graph(graph, _config(tmp_path, device="cuda"), out=tmp_path / "m.pt", progress=False)
