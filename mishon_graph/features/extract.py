@@ -23,13 +23,13 @@ from mishon_graph.db.runner import Runner
 from mishon_graph.errors import MishonError
 from mishon_graph.features import media
 from mishon_graph.features.encoders import Encoder, build_encoders, resolve_device
-from mishon_graph.features.plan import ModalityPlan, VideoInput, plan_work
+from mishon_graph.features.plan import NO_MEDIA, NO_TEXT, ModalityPlan, VideoInput, plan_work
 from mishon_graph.features.store import FeatureStore
 from mishon_graph.features.units import mean_units
 
 TEXT_BATCH = 64
 # Reasons that mean "the video does not have this modality" rather than "something broke".
-ABSENT = {"no audio track", "no video stream", "no text", "no media file"}
+ABSENT = {"no audio track", "no video stream", NO_TEXT, NO_MEDIA}
 
 
 @dataclass

@@ -144,4 +144,5 @@ def test_offline_profile_end_to_end(db: Runner, neo4j_server, tmp_path: Path) ->
     got = nodes(db)
     assert (got[("bunny", "Visual")]["dim"], got[("bunny", "Visual")]["units"]) == (1280, 12)
     assert (got[("bunny", "Acoustic")]["dim"], got[("bunny", "Acoustic")]["units"]) == (512, 3)
-    assert got[("words", "Textual")]["dim"] == 384 and got[("words", "Textual")]["encoder"].startswith("all-MiniLM")
+    words = got[("words", "Textual")]
+    assert words["dim"] == 384 and words["encoder"].startswith("all-MiniLM")

@@ -81,7 +81,7 @@ def test_tiny_synthetic_graph_matches_the_files(db: Runner, neo4j_server, tiny: 
 def test_reingest_is_idempotent_and_interrupted_ingest_resumes(
     db: Runner, neo4j_server, tiny: Path, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    config = neo4j_server.config(tmp_path / "home", min_hashtag_freq=2, min_user_posts=4, batch_rows=64)
+    config = neo4j_server.config(tmp_path / "home", min_hashtag_freq=2, min_user_posts=4, batch_rows=100)
     data = canonical.load(tiny)
     ingest(db, data, config, progress=False)
     clean = dump(db)
@@ -104,7 +104,7 @@ def test_reingest_is_idempotent_and_interrupted_ingest_resumes(
                     raise KeyboardInterrupt
             return super().run(query, params, write=write)
 
-    for budget in (3, 14):
+    for budget in (2, 8):
         db.run("MATCH (n) DETACH DELETE n", write=True)
         with pytest.raises(KeyboardInterrupt):
             ingest(Interrupted(db, budget), data, config, progress=False)
