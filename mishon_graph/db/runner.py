@@ -44,7 +44,11 @@ class Runner:
         self.uri = uri
         self.database = database
         try:
-            self._driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
+            # Server notifications (e.g. "property key does not exist" on a fresh graph) are not errors
+            # here; queries are written for graphs where later stages have not run yet.
+            self._driver = neo4j.GraphDatabase.driver(
+                uri, auth=(user, password), notifications_min_severity="OFF"
+            )
         except (ValueError, neo4j_errors.ConfigurationError) as exc:
             raise MishonError(f"bad Neo4j URI {uri!r}: {exc}") from exc
 

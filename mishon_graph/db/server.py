@@ -268,7 +268,8 @@ class LocalNeo4j:
         (d / "conf" / "neo4j.conf").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     def _set_initial_password(self, lib: Path, env: dict[str, str]) -> None:
-        password = secrets.token_urlsafe(24)
+        # Never starts with "-" (the admin tool would read it as an option).
+        password = "m" + secrets.token_urlsafe(24)
         proc = subprocess.run(
             ["java", "-cp", f"{lib}/*", _ADMIN_CLASS, "dbms", "set-initial-password", password],
             capture_output=True, text=True, env=env,

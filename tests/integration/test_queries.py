@@ -59,6 +59,8 @@ def test_top_hashtags_latest_run_or_named_run(graph: Runner) -> None:
         (2, "park", "r-new"),
         (3, "cat", "r-new"),
     ]
+    rows = queries.run_query(graph, "top_hashtags", {"video_id": "x1", "model": "old"})
+    assert {r["run_id"] for r in rows} == {"r-old"}
     rows = queries.run_query(graph, "top_hashtags", {"video_id": "x1", "run_id": "r-old", "limit": "2"})
     assert [(r["hashtag"], r["score"], r["model"]) for r in rows] == [
         ("cat", 0.9, "old"),
