@@ -200,7 +200,7 @@ def bench_size(runner: Runner, stages: Stages, size: int, args: argparse.Namespa
     out["metrics_at_5"] = {k: round(float(v), 4) for k, v in vars(m5).items() if isinstance(v, int | float)} \
         if hasattr(m5, "__dict__") else str(m5)
     videos = scores.video_ids[: args.requests]
-    top = [{"video_id": v, "k": 10} for v in videos]
+    top = [{"video_id": v, "limit": 10} for v in videos]
     why = [{"video_id": v, "hashtag": h} for v, h in zip(videos, [scores.hashtags[i] for i in
                                                                  scores.scores[: len(videos)].argmax(1)])]
     out["queries"] = [

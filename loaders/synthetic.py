@@ -97,11 +97,12 @@ class SyntheticSpec:
         if min(self.visual_units, self.acoustic_units, self.textual_units, self.feature_dim) < 1:
             raise MishonError("feature units and dim must be >= 1")
 
-    PRESETS = ("tiny", "demo", "tmall", "tmall10x")
+    PRESETS = ("tiny", "smoke", "demo", "tmall", "tmall10x")
 
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> SyntheticSpec:
-        """``tiny`` (tests, no media), ``demo`` (real media), ``tmall`` (the paper's TMALL shape) or
+        """``tiny`` (tests, no media), ``smoke`` (tests, a little real media), ``demo`` (real media),
+        ``tmall`` (the paper's TMALL shape) or
         ``tmall10x``; ``overrides`` replace fields (e.g. ``seed``)."""
         presets: dict[str, dict[str, Any]] = {
             "tiny": dict(
@@ -114,6 +115,10 @@ class SyntheticSpec:
                 acoustic_units=4,
                 textual_units=6,
                 feature_dim=16,
+            ),
+            "smoke": dict(
+                n_users=16, n_videos=128, n_hashtags=32, n_topics=4, cold_start_users=2, media=True,
+                duration=2.0,
             ),
             "demo": dict(
                 n_users=60, n_videos=400, n_hashtags=120, n_topics=8, cold_start_users=6, media=True

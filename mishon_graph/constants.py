@@ -22,6 +22,7 @@ SIMILAR = "SIMILAR"  # same-modality cosine edge, {weight}
 JACCARD = "JACCARD"  # user-user Jaccard edge, {weight}
 POPULAR = "POPULAR"  # popular user -> cold-start user, {weight}
 USES = "USES"  # user -> modality node of their video, {weight: 1}
+USED = "USED"  # derived (:User)-[:USED {count}]->(:Hashtag): training hashtags (jaccard family)
 RECOMMENDS = "RECOMMENDS"  # (:Video)-[:RECOMMENDS {score, rank, model, run_id, created_at}]->(:Hashtag)
 
 # Modalities: name -> node label

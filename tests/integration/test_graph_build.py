@@ -11,9 +11,10 @@ from mishon_graph.db.runner import Runner
 from mishon_graph.graph import read
 from mishon_graph.graph.build import build_graph, read_meta
 from mishon_graph.graph.modalities import present_modalities, videos_missing_modalities
-from mishon_graph.graph.reference import UserInfo
+from mishon_graph.graph.reference import UserInfo, jaccard_edges, training_hashtag_sets
 from mishon_graph.graph.seed import SeedGraph, SeedVideo, seed_graph
 from mishon_graph.graph.stats import graph_stats
+from mishon_graph.graph.synthetic import synthetic_graph
 
 S2 = 1 / math.sqrt(2)
 
@@ -113,6 +114,56 @@ def test_test_and_valid_hashtags_never_change_jaccard(db: Runner, tmp_path, neo4
     build_graph(db, config, families=["jaccard"], progress=False)
     assert read.jaccard_edges(db) == before
     _approx(before, {("a", "b"): 2 / 3, ("a", "e"): 1.0, ("b", "c"): 1 / 3, ("b", "e"): 2 / 3})
+
+
+def test_used_edges_are_training_only_and_rebuilt(db: Runner, tmp_path, neo4j_server) -> None:
+    graph = hand_made()
+    graph.videos.append(SeedVideo("v9", "a", TRAIN, ("x",)))
+    seed_graph(db, graph)
+    config = neo4j_server.config(tmp_path)
+    for _ in range(2):  # the second build deletes and recreates them: no duplicates
+        report = build_graph(db, config, families=["jaccard"], progress=False)
+        used = db.run("MATCH (u:User)-[r:USED]->(h:Hashtag) RETURN u.id AS u, h.name AS h, r.count AS n")
+        got = sorted((r["u"], r["h"], r["n"]) for r in used)
+        # No leakage: a's test tags z/q, b's valid tag w, d's and f's test tags are absent.
+        assert got == [
+            ("a", "x", 2),
+            ("a", "y", 1),
+            ("b", "x", 1),
+            ("b", "y", 1),
+            ("b", "z", 1),
+            ("c", "z", 1),
+            ("e", "x", 1),
+            ("e", "y", 1),
+        ]
+        assert report.families["jaccard"].details["used_edges"] == 8
+
+
+def _prefix_edge_cases() -> SeedGraph:
+    """q0 holds 25 tags; q1 holds its 7 most used ones (t18-t24, also used by q2-q4).
+
+    At gamma 0.28, J(q0, q1) = 7/25 = 0.28 exactly, and 0.28 * 25 = 7.000000000000001 in floating
+    point: a prefix of q0 cut for ceil(0.28 * 25) = 8 shared tags would hold only t00-t17 and lose
+    the pair.
+    """
+    videos = [SeedVideo(f"q0v{i}", "q0", TRAIN, (f"t{i:02d}",)) for i in range(25)]
+    common = tuple(f"t{i:02d}" for i in range(18, 25))
+    videos += [SeedVideo(f"{u}v", u, TRAIN, common) for u in ("q1", "q2", "q3", "q4")]
+    videos += [SeedVideo("q5v", "q5", TRAIN, ("t00", "t24")), SeedVideo("q6v", "q6", TEST, ("t00",))]
+    return SeedGraph(users=[UserInfo(f"q{i}") for i in range(7)], videos=videos)
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.1, 0.25, 0.28, 1 / 3, 0.5, 2 / 3, 0.9, 1.0])
+def test_jaccard_is_exact_for_every_gamma(db: Runner, tmp_path, neo4j_server, gamma: float) -> None:
+    random = synthetic_graph(80, 900, 60, topics=4, seed=7)
+    random.embeddings = {}
+    edge_cases = _prefix_edge_cases()
+    seed_graph(db, random)
+    seed_graph(db, edge_cases)
+    build_graph(db, neo4j_server.config(tmp_path, gamma=gamma), families=["jaccard"], progress=False)
+    want = jaccard_edges(training_hashtag_sets(random.posts() + edge_cases.posts()), gamma)
+    assert len(want) > 0
+    _approx(read.jaccard_edges(db), want)
 
 
 def test_popularity_options(db: Runner, tmp_path, neo4j_server) -> None:
