@@ -39,6 +39,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from mishon_graph.loaders import load_dataset  # noqa: E402
+from mishon_graph.loaders.synthetic import SyntheticSpec, generate  # noqa: E402
+
 from mishon_graph.config import Config  # noqa: E402
 from mishon_graph.db.runner import Runner  # noqa: E402
 from mishon_graph.db.schema import apply_schema, wipe  # noqa: E402
@@ -49,8 +52,6 @@ from mishon_graph.ingest.pipeline import ingest  # noqa: E402
 from mishon_graph.learn.export import export_graph  # noqa: E402
 from mishon_graph.learn.infer import score_videos  # noqa: E402
 from mishon_graph.learn.train import train_graph  # noqa: E402
-from mishon_graph.loaders import load_dataset  # noqa: E402
-from mishon_graph.loaders.synthetic import SyntheticSpec, generate  # noqa: E402
 from mishon_graph.recommend.evaluate import evaluate_run  # noqa: E402
 from mishon_graph.recommend.queries import run_query  # noqa: E402
 from mishon_graph.recommend.write import write_scores  # noqa: E402
@@ -110,8 +111,13 @@ class Stages:
             result = fn()
             seconds = time.perf_counter() - t0
         record = {
-            "stage": name, "size": size, "videos": n_videos, "seconds": round(seconds, 3), "unit": "s",
-            "peak_rss_python_mb": round(mem.peak_py / 2**20), "peak_rss_neo4j_mb": round(mem.peak_db / 2**20),
+            "stage": name,
+            "size": size,
+            "videos": n_videos,
+            "seconds": round(seconds, 3),
+            "unit": "s",
+            "peak_rss_python_mb": round(mem.peak_py / 2**20),
+            "peak_rss_neo4j_mb": round(mem.peak_db / 2**20),
             **extra,
         }
         self.records.append(record)
@@ -153,18 +159,29 @@ def latency(runner: Runner, name: str, params: list[dict[str, Any]], clients: in
         ms = sorted(pool.map(one, params))
         wall = time.perf_counter() - t0
     return {
-        "query": name, "requests": len(ms), "clients": clients,
-        "p50_ms": round(statistics.median(ms), 2), "p99_ms": round(ms[min(len(ms) - 1, int(0.99 * len(ms)))], 2),
+        "query": name,
+        "requests": len(ms),
+        "clients": clients,
+        "p50_ms": round(statistics.median(ms), 2),
+        "p99_ms": round(ms[min(len(ms) - 1, int(0.99 * len(ms)))], 2),
         "throughput_qps": round(len(ms) / wall, 1),
     }
 
 
-def bench_size(runner: Runner, stages: Stages, size: int, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+def bench_size(
+    runner: Runner, stages: Stages, size: int, args: argparse.Namespace, tmp: Path
+) -> dict[str, Any]:
     spec = SyntheticSpec.preset(PRESETS[size], seed=args.seed)
     n = spec.n_videos
     home = tmp / f"home{size}"
-    config = Config(home=home, min_hashtag_freq=args.min_hashtag_freq, epochs=args.epochs, patience=args.epochs,
-                    device=args.device, seed=args.seed)
+    config = Config(
+        home=home,
+        min_hashtag_freq=args.min_hashtag_freq,
+        epochs=args.epochs,
+        patience=args.epochs,
+        device=args.device,
+        seed=args.seed,
+    )
     print(f"== size {size}x: {n} videos, {spec.n_users} users, {spec.n_hashtags} hashtags", file=sys.stderr)
     wipe(runner)
     apply_schema(runner)
@@ -173,36 +190,72 @@ def bench_size(runner: Runner, stages: Stages, size: int, args: argparse.Namespa
     report = stages.run("ingest", size, n, lambda: ingest(runner, dataset, config, progress=False))
     out: dict[str, Any] = {"ingest": _plain(report)}
     for family in FAMILIES:
-        built = stages.run(f"graph.{family}", size, n, lambda f=family: build_graph(runner, config, families=[f],
-                                                                                  progress=False))
+        built = stages.run(
+            f"graph.{family}",
+            size,
+            n,
+            lambda f=family: build_graph(runner, config, families=[f], progress=False),
+        )
         out[f"graph.{family}"] = built.to_dict()["families"]
-    cypher_s = next(r["seconds"] for r in stages.records if r["stage"] == "graph.jaccard" and r["size"] == size)
-    pairs = stages.run("jaccard.reference_read", size, n,
-                       lambda: [(r["user"], r["hashtag"]) for r in runner.stream(TRAINING_PAIRS)])
+    cypher_s = next(
+        r["seconds"] for r in stages.records if r["stage"] == "graph.jaccard" and r["size"] == size
+    )
+    pairs = stages.run(
+        "jaccard.reference_read",
+        size,
+        n,
+        lambda: [(r["user"], r["hashtag"]) for r in runner.stream(TRAINING_PAIRS)],
+    )
     ref = stages.run("jaccard.reference_compute", size, n, lambda: sparse_jaccard_edges(pairs, config.gamma))
-    ref_s = sum(r["seconds"] for r in stages.records if r["stage"].startswith("jaccard.reference") and r["size"] == size)
-    out["jaccard_vs_reference"] = {"cypher_s": cypher_s, "scipy_incl_read_s": round(ref_s, 3),
-                                   "ratio_cypher_over_reference": round(cypher_s / max(ref_s, 1e-9), 2),
-                                   "edges_reference": len(ref)}
+    ref_s = sum(
+        r["seconds"]
+        for r in stages.records
+        if r["stage"].startswith("jaccard.reference") and r["size"] == size
+    )
+    out["jaccard_vs_reference"] = {
+        "cypher_s": cypher_s,
+        "scipy_incl_read_s": round(ref_s, 3),
+        "ratio_cypher_over_reference": round(cypher_s / max(ref_s, 1e-9), 2),
+        "edges_reference": len(ref),
+    }
     graph = stages.run("export", size, n, lambda: export_graph(runner, config, progress=False))
     artifact = home / "models" / "bench.pt"
     for mode, mini in (("full", False), ("mini", True)):
-        res = stages.run(f"train.{mode}_batch_{args.epochs}ep", size, n,
-                         lambda m=mini: train_graph(graph, config, out=artifact, minibatch=m, progress=False))
+        res = stages.run(
+            f"train.{mode}_batch_{args.epochs}ep",
+            size,
+            n,
+            lambda m=mini: train_graph(graph, config, out=artifact, minibatch=m, progress=False),
+        )
         per_epoch = res.seconds / max(res.epochs_run, 1)
-        out[f"train.{mode}"] = {"seconds_per_epoch": round(per_epoch, 3), "epochs": res.epochs_run,
-                                "paper_t4_seconds_per_epoch": 479, "speedup_vs_paper": round(479 / per_epoch, 1)}
+        out[f"train.{mode}"] = {
+            "seconds_per_epoch": round(per_epoch, 3),
+            "epochs": res.epochs_run,
+            "paper_t4_seconds_per_epoch": 479,
+            "speedup_vs_paper": round(479 / per_epoch, 1),
+        }
     scores = stages.run("recommend.score", size, n, lambda: score_videos(runner, config, artifact))
-    stages.run("recommend.write", size, n,
-               lambda: write_scores(runner, scores, k=10, model="mishon", run_id=f"bench{size}"))
+    stages.run(
+        "recommend.write",
+        size,
+        n,
+        lambda: write_scores(runner, scores, k=10, model="mishon", run_id=f"bench{size}"),
+    )
     metrics = stages.run("evaluate", size, n, lambda: evaluate_run(runner, f"bench{size}"))
     m5 = metrics[5]
-    out["metrics_at_5"] = {k: round(float(v), 4) for k, v in vars(m5).items() if isinstance(v, int | float)} \
-        if hasattr(m5, "__dict__") else str(m5)
+    out["metrics_at_5"] = (
+        {k: round(float(v), 4) for k, v in vars(m5).items() if isinstance(v, int | float)}
+        if hasattr(m5, "__dict__")
+        else str(m5)
+    )
     videos = scores.video_ids[: args.requests]
     top = [{"video_id": v, "limit": 10} for v in videos]
-    why = [{"video_id": v, "hashtag": h} for v, h in zip(videos, [scores.hashtags[i] for i in
-                                                                 scores.scores[: len(videos)].argmax(1)])]
+    why = [
+        {"video_id": v, "hashtag": h}
+        for v, h in zip(
+            videos, [scores.hashtags[i] for i in scores.scores[: len(videos)].argmax(1)], strict=True
+        )
+    ]
     out["queries"] = [
         stages.run("query.top_hashtags", size, n, lambda: latency(runner, "top_hashtags", top, args.clients)),
         stages.run("query.why", size, n, lambda: latency(runner, "why", why, args.clients)),
@@ -234,8 +287,11 @@ def growth(records: list[dict[str, Any]]) -> dict[str, float]:
     for stage in dict.fromkeys(r["stage"] for r in records):
         if (stage, a) in by and (stage, b) in by:
             ra, rb = by[(stage, a)], by[(stage, b)]
-            out[stage] = round(math.log(max(rb["seconds"], 1e-3) / max(ra["seconds"], 1e-3))
-                               / math.log(rb["videos"] / ra["videos"]), 2)
+            out[stage] = round(
+                math.log(max(rb["seconds"], 1e-3) / max(ra["seconds"], 1e-3))
+                / math.log(rb["videos"] / ra["videos"]),
+                2,
+            )
     return out
 
 
@@ -251,9 +307,12 @@ def _plain(obj: Any) -> Any:
 
 def machine() -> dict[str, Any]:
     return {
-        "cpu_cores": os.cpu_count(), "torch_threads": torch.get_num_threads(), "platform": platform.platform(),
+        "cpu_cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "platform": platform.platform(),
         "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1), "python": platform.python_version(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
         "torch": torch.__version__,
     }
 
@@ -279,8 +338,15 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"sizes must be among {sorted(PRESETS)}, got {unknown}")
     t0 = time.perf_counter()
-    doc: dict[str, Any] = {"machine": machine(), "args": {k: str(v) for k, v in vars(args).items()}, "sizes": {}}
-    with tempfile.TemporaryDirectory(prefix="mishon-bench-") as tmpdir, neo4j(args, Path(tmpdir)) as (runner, pid):
+    doc: dict[str, Any] = {
+        "machine": machine(),
+        "args": {k: str(v) for k, v in vars(args).items()},
+        "sizes": {},
+    }
+    with (
+        tempfile.TemporaryDirectory(prefix="mishon-bench-") as tmpdir,
+        neo4j(args, Path(tmpdir)) as (runner, pid),
+    ):
         stages = Stages(pid)
         for size in sizes:
             doc["sizes"][str(size)] = bench_size(runner, stages, size, args, Path(tmpdir))
@@ -302,12 +368,15 @@ def summary(doc: dict[str, Any]) -> str:
     lines = ["", f"{'stage':<30}" + "".join(f"{s + 'x s':>12}" for s in doc["sizes"]) + f"{'growth':>9}"]
     by = {(r["stage"], str(r["size"])): r for r in doc["stages"]}
     for stage in dict.fromkeys(r["stage"] for r in doc["stages"]):
-        cells = "".join(f"{by[(stage, s)]['seconds']:>12.2f}" if (stage, s) in by else f"{'-':>12}"
-                        for s in doc["sizes"])
+        cells = "".join(
+            f"{by[(stage, s)]['seconds']:>12.2f}" if (stage, s) in by else f"{'-':>12}" for s in doc["sizes"]
+        )
         g = doc["growth_exponent"].get(stage)
         lines.append(f"{stage:<30}{cells}{'' if g is None else f'{g:>9.2f}'}")
-    lines.append(f"total {doc['total_seconds']} s on {doc['machine']['cpu_cores']} cores, "
-                 f"GPU: {doc['machine']['gpu'] or 'none'}")
+    lines.append(
+        f"total {doc['total_seconds']} s on {doc['machine']['cpu_cores']} cores, "
+        f"GPU: {doc['machine']['gpu'] or 'none'}"
+    )
     return "\n".join(lines)
 
 

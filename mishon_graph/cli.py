@@ -39,12 +39,18 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
-@click.option("--home", type=click.Path(file_okay=False), help="Data directory (default: MISHON_HOME or the user data dir).")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False),
+    help="Data directory (default: MISHON_HOME or the user data dir).",
+)
 @click.version_option(__version__, prog_name="mishon")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool, home: str | None) -> None:
     """MISHON hashtag recommendation for micro-videos on a Neo4j graph."""
-    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     ctx.obj = State(debug=debug, home=home)
 
 

@@ -134,11 +134,17 @@ class Config:
         need(self.knn_cap is None or self.knn_cap >= 1, f"k-NN cap must be >= 1, got {self.knn_cap}")
         need(self.min_hashtag_freq >= 1, f"min hashtag frequency must be >= 1, got {self.min_hashtag_freq}")
         need(self.min_user_posts >= 1, f"min posts per user must be >= 1, got {self.min_user_posts}")
-        need(0.0 <= self.cold_start_frac < 1.0, f"cold-start fraction must be in [0, 1), got {self.cold_start_frac}")
+        need(
+            0.0 <= self.cold_start_frac < 1.0,
+            f"cold-start fraction must be in [0, 1), got {self.cold_start_frac}",
+        )
         need(0.0 < self.test_frac < 1.0, f"test fraction must be in (0, 1), got {self.test_frac}")
         need(0.0 <= self.valid_frac < 1.0, f"validation fraction must be in [0, 1), got {self.valid_frac}")
         need(self.depth >= 0, f"depth must be >= 0, got {self.depth}")
-        need(self.aggregator in AGGREGATORS, f"aggregator must be one of {AGGREGATORS}, got {self.aggregator!r}")
+        need(
+            self.aggregator in AGGREGATORS,
+            f"aggregator must be one of {AGGREGATORS}, got {self.aggregator!r}",
+        )
         need(self.hidden_dim >= 1, f"hidden dim must be >= 1, got {self.hidden_dim}")
         need(self.lr > 0, f"learning rate must be > 0, got {self.lr}")
         need(0.0 <= self.dropout < 1.0, f"dropout must be in [0, 1), got {self.dropout}")
@@ -180,8 +186,11 @@ class Config:
             kwargs["home"] = Path(env["MISHON_HOME"])
         if env.get("MISHON_DEVICE"):
             kwargs["device"] = env["MISHON_DEVICE"]
-        for var, name in (("MISHON_VIT_MODEL", "vit_model"), ("MISHON_WAV2VEC2_MODEL", "wav2vec2_model"),
-                          ("MISHON_BERT_MODEL", "bert_model")):
+        for var, name in (
+            ("MISHON_VIT_MODEL", "vit_model"),
+            ("MISHON_WAV2VEC2_MODEL", "wav2vec2_model"),
+            ("MISHON_BERT_MODEL", "bert_model"),
+        ):
             if env.get(var):
                 kwargs[name] = env[var]
         return cls(**kwargs)

@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+.venv/bin/ruff check .
 exec .venv/bin/python -m pytest -m "not gpu" "$@"

@@ -39,7 +39,9 @@ def build_config(ctx: click.Context, **overrides: Any) -> Config:
 @contextmanager
 def database(config: Config, *, autostart: bool = True, schema: bool = True) -> Iterator[Runner]:
     """A connected runner (schema applied unless ``schema=False``), closed on exit."""
-    runner = connect(config, autostart=autostart, schema=schema, notify=lambda m: err_console.print(f"[dim]{m}[/dim]"))
+    runner = connect(
+        config, autostart=autostart, schema=schema, notify=lambda m: err_console.print(f"[dim]{m}[/dim]")
+    )
     try:
         yield runner
     finally:

@@ -187,7 +187,9 @@ class LocalNeo4j:
         return state if _pid_alive(state.pid) else None
 
     # Lifecycle -------------------------------------------------------------------------------
-    def start(self, timeout: float = 180.0, *, ports: tuple[int, int] = (7687, 7474)) -> tuple[ServerState, bool]:
+    def start(
+        self, timeout: float = 180.0, *, ports: tuple[int, int] = (7687, 7474)
+    ) -> tuple[ServerState, bool]:
         """Start the server unless it runs; returns (state, started_now).
 
         Args:
@@ -209,9 +211,22 @@ class LocalNeo4j:
             self._set_initial_password(lib, env)
         log = open(self.dir / "logs" / "console.log", "ab")  # noqa: SIM115 - owned by the child
         proc = subprocess.Popen(
-            ["java", f"-Xms{self.heap}", f"-Xmx{self.heap}", "-XX:+UseG1GC", "-cp", f"{lib}/*", _MAIN_CLASS,
-             f"--home-dir={self.dir}", f"--config-dir={self.dir / 'conf'}"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True,
+            [
+                "java",
+                f"-Xms{self.heap}",
+                f"-Xmx{self.heap}",
+                "-XX:+UseG1GC",
+                "-cp",
+                f"{lib}/*",
+                _MAIN_CLASS,
+                f"--home-dir={self.dir}",
+                f"--config-dir={self.dir / 'conf'}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
         )
         log.close()
         _CHILDREN[proc.pid] = proc
@@ -272,7 +287,9 @@ class LocalNeo4j:
         password = "m" + secrets.token_urlsafe(24)
         proc = subprocess.run(
             ["java", "-cp", f"{lib}/*", _ADMIN_CLASS, "dbms", "set-initial-password", password],
-            capture_output=True, text=True, env=env,
+            capture_output=True,
+            text=True,
+            env=env,
         )
         if proc.returncode != 0:
             last = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
@@ -286,9 +303,8 @@ class LocalNeo4j:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 self.state_file.unlink(missing_ok=True)
-                raise MishonError(
-                    f"Neo4j exited during start (code {proc.returncode}); see {self.dir / 'logs' / 'console.log'}"
-                )
+                log = self.dir / "logs" / "console.log"
+                raise MishonError(f"Neo4j exited during start (code {proc.returncode}); see {log}")
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{state.http_port}/", timeout=2) as r:
                     if r.status == 200 and _bolt_open(state.bolt_port):

@@ -10,7 +10,9 @@ from mishon_graph.errors import MishonError
 
 def test_create_read_back_and_delete_nodes(db: Runner) -> None:
     rows = [{"id": f"u{i}", "name": f"user {i}"} for i in range(2500)]
-    written = db.run_batched("UNWIND $rows AS row MERGE (u:User {id: row.id}) SET u.name = row.name", rows, batch_size=1000)
+    written = db.run_batched(
+        "UNWIND $rows AS row MERGE (u:User {id: row.id}) SET u.name = row.name", rows, batch_size=1000
+    )
     assert written == 2500
     assert db.run("MATCH (u:User) RETURN count(u) AS n") == [{"n": 2500}]
     assert db.run("MATCH (u:User {id: $id}) RETURN u.name AS name", {"id": "u7"}) == [{"name": "user 7"}]

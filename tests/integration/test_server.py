@@ -35,7 +35,11 @@ def test_lifecycle_keeps_data_and_serves_browser(tmp_path: Path) -> None:
         with urllib.request.urlopen(state.browser_url, timeout=10) as page:
             assert page.status == 200 and b"Neo4j Browser" in page.read()
 
-        wrote = run(cli, ["db", "cypher", "CREATE (u:User {id: $id}) RETURN u.id", "-p", "id=keep-me", "--write"], env=env)
+        wrote = run(
+            cli,
+            ["db", "cypher", "CREATE (u:User {id: $id}) RETURN u.id", "-p", "id=keep-me", "--write"],
+            env=env,
+        )
         assert wrote.output.strip() == "keep-me", wrote.output
         assert run(cli, ["db", "stop"], env=env).exit_code == 0
         assert server.state() is None
