@@ -56,7 +56,7 @@ from mishon_graph.recommend.evaluate import evaluate_run  # noqa: E402
 from mishon_graph.recommend.queries import run_query  # noqa: E402
 from mishon_graph.recommend.write import write_scores  # noqa: E402
 
-PRESETS = {1: "tmall", 10: "tmall10x"}
+PRESET_BY_SIZE = {1: "tmall", 10: "tmall10x"}
 FAMILIES = ("jaccard", "popularity", "uses", "similar")
 TRAINING_PAIRS = (
     "MATCH (u:User)-[:POSTED]->(v:Video {split: 'train'})-[:TAGGED]->(h:Hashtag) "  # No leakage: train only
@@ -171,7 +171,7 @@ def latency(runner: Runner, name: str, params: list[dict[str, Any]], clients: in
 def bench_size(
     runner: Runner, stages: Stages, size: int, args: argparse.Namespace, tmp: Path
 ) -> dict[str, Any]:
-    spec = SyntheticSpec.preset(PRESETS[size], seed=args.seed)
+    spec = SyntheticSpec.preset(PRESET_BY_SIZE[size], seed=args.seed)
     n = spec.n_videos
     home = tmp / f"home{size}"
     config = Config(
@@ -334,9 +334,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
-    unknown = [s for s in sizes if s not in PRESETS]
+    unknown = [s for s in sizes if s not in PRESET_BY_SIZE]
     if unknown:
-        parser.error(f"sizes must be among {sorted(PRESETS)}, got {unknown}")
+        parser.error(f"sizes must be among {sorted(PRESET_BY_SIZE)}, got {unknown}")
     t0 = time.perf_counter()
     doc: dict[str, Any] = {
         "machine": machine(),
