@@ -102,6 +102,7 @@ def evaluate_all(
     ev = Evaluation(table_k=5 if 5 in ks else k_max)
     ev.runs[MISHON] = run_id or latest_run(runner, "mishon")
     check_ks(runner, ev.runs[MISHON], ks)  # fail before writing baselines or training ablations
+    has_cold = any(read_truth(runner, split, "cold").values())
     if baselines:
         say("writing baseline runs")
         for name, rid in write_baselines(runner, k=k_max, split=split, neighbours=neighbours).items():
@@ -112,15 +113,18 @@ def evaluate_all(
             ev.runs[label] = train_variant_run(
                 runner, config, variant, k=k_max, split=split, progress=progress
             )
-        say("training content-only model (cold-start C)")
-        ev.runs[COLD_LABELS[CONTENT_ONLY]] = train_variant_run(
-            runner, config, CONTENT_ONLY, k=k_max, split=split, progress=progress
-        )
+        if has_cold:
+            say("training content-only model (cold-start C)")
+            ev.runs[COLD_LABELS[CONTENT_ONLY]] = train_variant_run(
+                runner, config, CONTENT_ONLY, k=k_max, split=split, progress=progress
+            )
+        else:
+            say("no cold-start test videos: content-only model (cold-start C) skipped")
     say("evaluating stored runs")
     for method, rid in ev.runs.items():
         if method != COLD_LABELS[CONTENT_ONLY]:
             ev.existing[method] = evaluate_run(runner, rid, ks, split, "existing")
-    if any(read_truth(runner, split, "cold").values()):
+    if has_cold:
         for method, rid in ev.runs.items():
             if method in ABLATION_LABELS.values():
                 continue
