@@ -5,7 +5,10 @@ Data: the synthetic ``tmall`` preset (13,140 videos, 839 users), preprocessed an
 users, videos, hashtags, textual nodes, POSTED, TAGGED, HAS_MODALITY). The batched writer writes
 every post; the naive writer (the same steps with ``batch_rows=1``: one transaction per row) writes
 the posts of the first users until ``--naive-posts`` is reached, and its time for the full data is
-extrapolated step by step (full rows x its seconds per row in that step). Both start empty.
+extrapolated step by step (full rows x its seconds per row in that step). The two writers alternate
+for `--rounds` rounds (median per step), so load on the machine hits both alike. Both start empty, after
+one untimed batched pass over the data (``--warmup``, on by default) so that neither writer pays the
+server's query planning and JIT warm-up; the cold first pass is reported too.
 
 Prints one JSON document and a summary line.
 
@@ -20,6 +23,7 @@ import argparse
 import dataclasses
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -77,6 +81,18 @@ def _time_write(
     return out
 
 
+def _median_steps(runs: list[dict[str, tuple[int, float]]]) -> dict[str, tuple[int, float]]:
+    """Per step: rows and the median seconds over the runs."""
+    first = runs[0]
+    return {label: (rows, statistics.median(r[label][1] for r in runs)) for label, (rows, _) in first.items()}
+
+
+def _ratio(batched: dict[str, tuple[int, float]], naive: dict[str, tuple[int, float]]) -> float:
+    """Batched throughput over the naive writer's, extrapolated per step to the full data."""
+    naive_full = sum(rows * naive[label][1] / max(1, naive[label][0]) for label, (rows, _) in batched.items())
+    return naive_full / sum(t for _, t in batched.values())
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="tmall", choices=SyntheticSpec.PRESETS)
@@ -86,6 +102,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--neo4j-uri", default=os.environ.get("NEO4J_URI"))
     parser.add_argument("--neo4j-user", default=os.environ.get("NEO4J_USER", "neo4j"))
     parser.add_argument("--wipe-ok", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved batched/naive rounds (medians)")
+    parser.add_argument(
+        "--warmup", action=argparse.BooleanOptionalAction, default=True,
+        help="one untimed batched pass first (JIT and query plans warm for both writers)",
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp_name:
@@ -101,7 +122,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         with _runner(args, tmp) as runner:
             runner.verify()
             apply_schema(runner)
-            batched = _time_write(runner, posts, users, config, args.batch_rows, store)
+            cold = _time_write(runner, posts, users, config, args.batch_rows, store) if args.warmup else None
             # The naive writer gets whole users (their posts) until --naive-posts is reached.
             subset, sub_users = [], []
             for user in users:
@@ -109,7 +130,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     break
                 sub_users.append(user)
                 subset += [p for p in posts if p.user_id == user.id]
-            naive = _time_write(runner, subset, sub_users, config, 1, store)
+            # Interleaved rounds: load on the machine hits both writers alike; medians per step.
+            rounds = []
+            for _ in range(args.rounds):
+                b = _time_write(runner, posts, users, config, args.batch_rows, store)
+                n = _time_write(runner, subset, sub_users, config, 1, store)
+                rounds.append((b, n))
+            batched = _median_steps([b for b, _ in rounds])
+            naive = _median_steps([n for _, n in rounds])
             wipe(runner)
     batched_s = sum(t for _, t in batched.values())
     naive_s = sum(t for _, t in naive.values())
@@ -129,6 +157,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "batch_rows": args.batch_rows,
             "seconds": round(batched_s, 3),
             "posts_per_s": round(batched_rate, 1),
+            "warmed_up": args.warmup,
+            "cold_first_pass_s": round(sum(t for _, t in cold.values()), 3) if cold else None,
         },
         "naive": {
             "posts": len(subset),
@@ -151,6 +181,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             for label, (rows, t) in batched.items()
         },
         "ratio": round(batched_rate / naive_rate, 1),
+        "ratio_per_round": [round(_ratio(b, n), 1) for b, n in rounds],
+        "rounds": args.rounds,
         "target_ratio": 50,
     }
     print(json.dumps(result, indent=2))
