@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,12 +11,24 @@ from typing import Any
 import click
 from rich.console import Console
 
-from mishon_graph.config import Config
+from mishon_graph.config import DEVICES, Config
 from mishon_graph.db.connect import connect
 from mishon_graph.db.runner import Runner
 
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
 console = Console(stderr=False)
 err_console = Console(stderr=True)
+
+
+def no_progress_option(help_text: str = "No progress bar.") -> Decorator:
+    """The ``--no-progress`` flag every long-running command takes."""
+    return click.option("--no-progress", is_flag=True, help=help_text)
+
+
+def device_option(help_text: str) -> Decorator:
+    """``--device auto|cpu|cuda`` (``None`` when not given: the configuration decides)."""
+    return click.option("--device", type=click.Choice(DEVICES), help=help_text)
 
 
 @dataclass

@@ -7,8 +7,15 @@ from collections import Counter
 import click
 from rich.table import Table
 
-from mishon_graph.commands.common import build_config, console, database, err_console
-from mishon_graph.config import DEVICES, ENCODER_PROFILES
+from mishon_graph.commands.common import (
+    build_config,
+    console,
+    database,
+    device_option,
+    err_console,
+    no_progress_option,
+)
+from mishon_graph.config import ENCODER_PROFILES
 from mishon_graph.constants import MODALITY_NAMES
 from mishon_graph.errors import MishonError
 from mishon_graph.features.extract import ExtractReport, extract_features
@@ -49,9 +56,9 @@ def summary_table(report: ExtractReport) -> Table:
               help="Comma-separated modalities to extract.")
 @click.option("--encoders", "profile", type=click.Choice(ENCODER_PROFILES),
               help="Encoder profile (default offline: weights in packages; paper: ViT/wav2vec2/BERT).")
-@click.option("--device", type=click.Choice(DEVICES), help="Where the encoders run (default auto).")
+@device_option("Where the encoders run (default auto).")
 @click.option("--force", is_flag=True, help="Recompute features that already exist.")
-@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@no_progress_option()
 @click.pass_context
 def features_cmd(
     ctx: click.Context, modalities: str, profile: str | None, device: str | None, force: bool,

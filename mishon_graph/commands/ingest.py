@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from mishon_graph.commands.common import build_config, console, database, err_console
+from mishon_graph.commands.common import build_config, console, database, err_console, no_progress_option
 from mishon_graph.ingest.pipeline import ingest
 from mishon_graph.ingest.stats import dataset_stats
 from mishon_graph.loaders import FORMATS, load_dataset
@@ -36,7 +36,7 @@ from mishon_graph.loaders.synthetic import SyntheticSpec, generate
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write rejected records here (JSON lines; default: <home>/rejects-<dataset>.jsonl).",
 )
-@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@no_progress_option()
 @click.pass_context
 def ingest_cmd(
     ctx: click.Context,

@@ -8,7 +8,8 @@ import click
 import numpy as np
 from rich.table import Table
 
-from mishon_graph.commands.common import build_config, console, database, err_console
+from mishon_graph.commands.common import build_config, console, database, device_option, err_console
+from mishon_graph.config import AGGREGATORS
 from mishon_graph.constants import MODALITY_NAMES
 from mishon_graph.errors import MishonError
 from mishon_graph.learn.model import VARIANTS
@@ -24,10 +25,10 @@ from mishon_graph.learn.model import VARIANTS
 )
 @click.option("--epochs", type=int, help="Maximum epochs (default 100; early stopping on validation loss).")
 @click.option("--patience", type=int, help="Stop after this many epochs without a better validation loss.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Where to train (default auto).")
+@device_option("Where to train (default auto).")
 @click.option("--hidden-dim", "hidden_dim", type=int, help="Width of modality, user and SAGE vectors (128).")
 @click.option("--depth", type=int, help="GraphSAGE depth J (default 2).")
-@click.option("--aggregator", type=click.Choice(["mean", "max", "min", "sum"]), help="SAGE aggregator.")
+@click.option("--aggregator", type=click.Choice(AGGREGATORS), help="SAGE aggregator.")
 @click.option("--lr", type=float, help="Adam learning rate.")
 @click.option("--seed", type=int, help="Random seed (same seed, same numbers).")
 @click.option(
@@ -94,7 +95,7 @@ def read_unit_features(folder: Path) -> dict[str, np.ndarray]:
     help="Model artifact (default: <home>/models/mishon.pt).",
 )
 @click.option("--top", "top", type=int, help="How many hashtags to print (default K).")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Where to run the model.")
+@device_option("Where to run the model (default auto).")
 @click.pass_context
 def infer_cmd(
     ctx: click.Context,

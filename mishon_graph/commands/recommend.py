@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from mishon_graph.commands.common import build_config, console, database, err_console
+from mishon_graph.commands.common import build_config, console, database, err_console, no_progress_option
 from mishon_graph.commands.db import parse_params
 from mishon_graph.config import Config
 from mishon_graph.errors import MishonError
@@ -90,7 +90,7 @@ def recommend_cmd(
     type=click.Path(file_okay=False, path_type=Path),
     help="Report directory (default: <home>/runs/eval-<timestamp>).",
 )
-@click.option("--no-progress", is_flag=True, help="No training progress bars.")
+@no_progress_option("No training progress bars.")
 @click.pass_context
 def evaluate_cmd(
     ctx: click.Context,
@@ -185,7 +185,7 @@ def query_cmd(
 )
 @click.option("--epochs", type=int, help="Maximum training epochs.")
 @click.option("--baselines/--no-baselines", default=True, show_default=True)
-@click.option("--no-progress", is_flag=True, help="No progress bars.")
+@no_progress_option("No progress bars.")
 @click.pass_context
 def demo_cmd(
     ctx: click.Context,
