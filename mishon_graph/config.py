@@ -60,6 +60,8 @@ class Config:
         fanout: Neighbours sampled per node and hop in mini-batch training.
         full_batch_gb: Train full-batch when the estimated memory stays below this (GiB).
         feature_dtype: Storage type of unit features in training (``float32`` or ``bfloat16``).
+        feature_cache: Directory of the memory-mapped unit feature cache that mini-batch training
+            reads (``None``: ``<home>/cache/features``).
         seed: Random seed for splits, initialisation and sampling.
         device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
         k: Number of hashtags to recommend / evaluate at.
@@ -104,6 +106,7 @@ class Config:
     fanout: int = 10
     full_batch_gb: float = 8.0
     feature_dtype: str = "float32"
+    feature_cache: Path | None = None
     seed: int = 42
     device: str = "auto"
     k: int = 5
@@ -121,6 +124,8 @@ class Config:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).expanduser())
+        if self.feature_cache is not None:
+            object.__setattr__(self, "feature_cache", Path(self.feature_cache).expanduser())
         self._check()
 
     def _check(self) -> None:
@@ -186,6 +191,8 @@ class Config:
             kwargs["home"] = Path(env["MISHON_HOME"])
         if env.get("MISHON_DEVICE"):
             kwargs["device"] = env["MISHON_DEVICE"]
+        if env.get("MISHON_FEATURE_CACHE"):
+            kwargs["feature_cache"] = Path(env["MISHON_FEATURE_CACHE"])
         for var, name in (
             ("MISHON_VIT_MODEL", "vit_model"),
             ("MISHON_WAV2VEC2_MODEL", "wav2vec2_model"),
@@ -213,6 +220,10 @@ class Config:
         return self.home / "features"
 
     @property
+    def feature_cache_dir(self) -> Path:
+        return self.feature_cache if self.feature_cache is not None else self.home / "cache" / "features"
+
+    @property
     def model_dir(self) -> Path:
         return self.home / "models"
 
@@ -225,4 +236,5 @@ class Config:
         out = dataclasses.asdict(self)
         out.pop("neo4j_password")
         out["home"] = str(self.home)
+        out["feature_cache"] = str(self.feature_cache) if self.feature_cache is not None else None
         return out

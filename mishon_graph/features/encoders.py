@@ -61,15 +61,58 @@ def resolve_device(device: str) -> str:
     return device
 
 
+def _check(modalities: Sequence[str]) -> None:
+    unknown = [m for m in modalities if m not in MODALITY_NAMES]
+    if unknown:
+        raise MishonError(f"unknown modalities {unknown}; expected some of {MODALITY_NAMES}")
+
+
+def _hf_sources(config: Config) -> dict[str, str]:
+    """Model id or directory per modality for the ``paper`` and ``tiny`` profiles (nothing is built)."""
+    if config.encoder_profile == "tiny":
+        root = config.model_dir / "tiny-encoders"
+        return {m: str(root / m) for m in MODALITY_NAMES}
+    return {"visual": config.vit_model, "acoustic": config.wav2vec2_model, "textual": config.bert_model}
+
+
+def encoder_names(config: Config, modalities: Sequence[str]) -> dict[str, str]:
+    """The name each encoder of ``config.encoder_profile`` records, without loading any model.
+
+    Planning needs only these names, so the features step loads just the encoders that have work.
+
+    Raises:
+        MishonError: an unknown modality.
+    """
+    _check(modalities)
+    if config.encoder_profile == "offline":
+        from mishon_graph.features import offline_encoders as off
+
+        names = {
+            "visual": off.EfficientNetLiteEncoder.name,
+            "acoustic": off.AisfxEncoder.name,
+            "textual": off.minilm_name(config.text_tokens),
+        }
+    else:
+        from mishon_graph.features import hf_encoders as hf
+
+        src = _hf_sources(config)
+        names = {
+            "visual": hf.ViTFrameEncoder.name_for(src["visual"]),
+            "acoustic": hf.Wav2Vec2FrameEncoder.name_for(src["acoustic"]),
+            "textual": hf.BertTokenEncoder.name_for(src["textual"], config.text_tokens),
+        }
+    return {m: names[m] for m in modalities}
+
+
 def build_encoders(config: Config, modalities: Sequence[str]) -> dict[str, Encoder]:
-    """The encoders of ``config.encoder_profile`` for ``modalities``, loaded on the chosen device.
+    """The encoders of ``config.encoder_profile`` for ``modalities`` only, loaded on the chosen device.
+
+    The ``tiny`` profile builds (once) only the tiny models of ``modalities``.
 
     Raises:
         MishonError: an unknown modality, or a model that is not available locally.
     """
-    unknown = [m for m in modalities if m not in MODALITY_NAMES]
-    if unknown:
-        raise MishonError(f"unknown modalities {unknown}; expected some of {MODALITY_NAMES}")
+    _check(modalities)
     device = resolve_device(config.device)
     if config.encoder_profile == "offline":
         from mishon_graph.features import offline_encoders as off
@@ -85,12 +128,8 @@ def build_encoders(config: Config, modalities: Sequence[str]) -> dict[str, Encod
         if config.encoder_profile == "tiny":
             from mishon_graph.features.tiny import ensure_tiny_models
 
-            paths = ensure_tiny_models(config.model_dir / "tiny-encoders")
-            sources = {"visual": str(paths["visual"]), "acoustic": str(paths["acoustic"]),
-                       "textual": str(paths["textual"])}
-        else:
-            sources = {"visual": config.vit_model, "acoustic": config.wav2vec2_model,
-                       "textual": config.bert_model}
+            ensure_tiny_models(config.model_dir / "tiny-encoders", kinds=modalities)
+        sources = _hf_sources(config)
         makers = {
             "visual": lambda: hf.ViTFrameEncoder(sources["visual"], device),
             "acoustic": lambda: hf.Wav2Vec2FrameEncoder(sources["acoustic"], device),

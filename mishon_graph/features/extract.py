@@ -22,7 +22,7 @@ from mishon_graph.constants import MODALITY_NAMES
 from mishon_graph.db.runner import Runner
 from mishon_graph.errors import MishonError
 from mishon_graph.features import media
-from mishon_graph.features.encoders import Encoder, build_encoders, resolve_device
+from mishon_graph.features.encoders import Encoder, build_encoders, encoder_names, resolve_device
 from mishon_graph.features.plan import NO_MEDIA, NO_TEXT, ModalityPlan, VideoInput, plan_work
 from mishon_graph.features.store import FeatureStore
 from mishon_graph.features.units import mean_units
@@ -52,6 +52,7 @@ class ExtractReport:
         device: ``cpu`` or ``cuda``.
         threads: torch intra-op threads.
         encoders: Encoder name per modality.
+        loaded: Modalities whose encoder was loaded: only those with something to encode.
         counts: Per modality: encoded, restored from the store, skipped (done before / no input),
             absent (the video lacks it: no audio track, no text, ...) and failed.
         skip_reasons: Per modality, skip reason -> count.
@@ -59,13 +60,14 @@ class ExtractReport:
         videos: Videos that had something encoded or decoded.
         decode_seconds: Seconds in ffprobe/ffmpeg.
         encode_seconds: Seconds in the encoders.
-        wall_seconds: Seconds of the whole step after loading the encoders.
+        wall_seconds: Seconds of the whole step, encoder loading excluded.
     """
 
     profile: str
     device: str
     threads: int
     encoders: dict[str, str] = field(default_factory=dict)
+    loaded: tuple[str, ...] = ()
     counts: dict[str, ModalityCounts] = field(default_factory=dict)
     skip_reasons: dict[str, dict[str, int]] = field(default_factory=dict)
     failures: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -305,8 +307,7 @@ def extract_features(
     import torch
 
     modalities = tuple(dict.fromkeys(modalities))
-    encoders = build_encoders(config, modalities)
-    names = {m: e.name for m, e in encoders.items()}
+    names = encoder_names(config, modalities)
     report = ExtractReport(
         profile=config.encoder_profile, device=resolve_device(config.device), threads=torch.get_num_threads(),
         encoders=names, counts={m: ModalityCounts() for m in modalities},
@@ -316,6 +317,11 @@ def extract_features(
     plans, videos = plan_work(
         runner.run_file("features/videos"), modalities, names, force=force, stored=store.stored_encoder
     )
+    # Only modalities with something to encode load a model (a text-only dataset loads no ViT/wav2vec2).
+    report.loaded = tuple(m for m in modalities if plans[m].encode)
+    loading = time.perf_counter()
+    encoders = build_encoders(config, report.loaded)
+    start += time.perf_counter() - loading
     writer = _Writer(runner, config, store, report)
     _restore_and_mark(plans, store, writer, names)
     media_ids = {v for m in ("visual", "acoustic") if m in plans for v in plans[m].encode}

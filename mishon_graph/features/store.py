@@ -75,10 +75,10 @@ class FeatureStore:
     def get(self, video_id: str, modality: str) -> np.ndarray:
         """The ``[num_units, dim]`` float32 features; a clear error when missing or corrupt."""
         path = self.path(video_id, modality)
-        if not path.is_file():
-            raise MishonError(f"no {modality} features for video {video_id!r} in {self.root}")
         try:
             return load_file(str(path))["units"]
+        except FileNotFoundError:
+            raise MishonError(f"no {modality} features for video {video_id!r} in {self.root}") from None
         except (SafetensorError, OSError, KeyError) as exc:
             raise MishonError(f"corrupt feature file {path} ({video_id}/{modality}): {exc}") from exc
 

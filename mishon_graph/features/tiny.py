@@ -11,7 +11,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+
+from mishon_graph.constants import MODALITY_NAMES
 
 TINY_SEED = 0
 TINY_HIDDEN = 32
@@ -45,13 +48,13 @@ def _build(kind: str, target: Path) -> None:
             tokenizer.save_pretrained(target)
 
 
-def ensure_tiny_models(root: Path) -> dict[str, Path]:
-    """Directories of the three tiny models under ``root``, building any that are missing.
+def ensure_tiny_models(root: Path, kinds: Sequence[str] = MODALITY_NAMES) -> dict[str, Path]:
+    """Directories of the tiny models of ``kinds`` (modalities) under ``root``, building any missing.
 
     Each model is written to a temporary directory and renamed, so a crash leaves no half model.
     """
     root = Path(root)
-    paths = {kind: root / kind for kind in ("visual", "acoustic", "textual")}
+    paths = {kind: root / kind for kind in kinds}
     for kind, path in paths.items():
         if (path / "config.json").is_file():
             continue

@@ -1,4 +1,4 @@
-"""Plain rows -> PyG ``HeteroData`` plus the id <-> index maps (pure: no database, no files).
+"""Plain rows -> PyG ``HeteroData`` plus the id <-> index maps (no database; no files of its own).
 
 Node modelling (paper 4.2.1): one node per video per modality (node types ``visual``, ``acoustic``,
 ``textual``) and one node per user (``user``). Every modality node type indexes the videos the same
@@ -6,14 +6,16 @@ way: row ``i`` of ``data["visual"]`` and of ``data["textual"]`` both belong to `
 Modality nodes carry their padded unit features ``x`` ``[n, max_units, dim]`` and ``mask``
 ``[n, max_units]`` (True on real units). Undirected edge families are stored in both directions;
 ``uses`` edges get their reverse ``used_by``. Edges whose endpoints are outside the exported node set
-are dropped (an induced subgraph).
+are dropped (an induced subgraph). Unit features are loaded into RAM, or memory-mapped from the
+on-disk cache of :mod:`mishon_graph.learn.feature_cache` when a ``cache_dir`` is given.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -34,15 +36,10 @@ from mishon_graph.constants import (
     VALID,
 )
 from mishon_graph.errors import MishonError
+from mishon_graph.learn.feature_cache import FeatureSource, cached_units, checked_units
 
 SPLIT_CODE = {name: code for code, name in enumerate(SPLITS)}
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
-
-
-class FeatureSource(Protocol):
-    """Anything with ``get(video_id, modality) -> [units, dim]`` (e.g. ``FeatureStore``)."""
-
-    def get(self, video_id: str, modality: str) -> np.ndarray: ...
 
 
 @dataclass
@@ -88,6 +85,7 @@ class ExportedGraph:
         user_cold: ``[n_users]`` True for users with no training video or flagged cold-start.
         engagement: ``[n_users]`` engagement rate per user.
         meta: Graph parameters recorded in Neo4j.
+        feature_files: Modality -> the memory-mapped file behind ``data[m].x`` (empty: in RAM).
     """
 
     data: HeteroData
@@ -101,6 +99,7 @@ class ExportedGraph:
     user_cold: Tensor
     engagement: Tensor
     meta: dict[str, Any] = field(default_factory=dict)
+    feature_files: dict[str, Path] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.video_index = {v: i for i, v in enumerate(self.video_ids)}
@@ -114,6 +113,12 @@ class ExportedGraph:
     def split_index(self, split: str) -> Tensor:
         """Row indices of the videos in one split."""
         return torch.nonzero(self.split == SPLIT_CODE[split]).flatten()
+
+    def load_features(self) -> None:
+        """Copy memory-mapped unit features into RAM (for full-batch training); no-op when in RAM."""
+        for m in self.feature_files:
+            self.data[m].x = self.data[m].x.clone()
+        self.feature_files = {}
 
     def unit_dims(self) -> dict[str, int]:
         """Unit feature dimension per modality."""
@@ -138,19 +143,9 @@ def load_units(
     video_ids: Sequence[str], modality: str, features: FeatureSource, dtype: torch.dtype = torch.float32
 ) -> tuple[Tensor, Tensor]:
     """Unit features of ``video_ids`` for one modality, padded; one-line errors on bad features."""
-    arrays = []
-    dim = None
+    arrays: list[np.ndarray] = []
     for vid in video_ids:
-        a = np.asarray(features.get(vid, modality))
-        if a.ndim != 2 or a.shape[0] == 0:
-            raise MishonError(f"{modality} features of video {vid!r} must be [units, dim], got {a.shape}")
-        if dim is None:
-            dim = a.shape[1]
-        elif a.shape[1] != dim:
-            raise MishonError(
-                f"{modality} features of video {vid!r} have dim {a.shape[1]}, others have {dim}"
-            )
-        arrays.append(a)
+        arrays.append(checked_units(features, vid, modality, arrays[0].shape[1] if arrays else None))
     return pad_units(arrays, dtype)
 
 
@@ -166,13 +161,18 @@ def _both_ways(src: list[int], dst: list[int], w: list[float]) -> tuple[Tensor, 
     return ei, torch.tensor(w + w, dtype=torch.float32)
 
 
-def build_graph(rows: GraphRows, features: FeatureSource, *, dtype: str = "float32") -> ExportedGraph:
+def build_graph(
+    rows: GraphRows, features: FeatureSource, *, dtype: str = "float32", cache_dir: Path | None = None
+) -> ExportedGraph:
     """Build the :class:`ExportedGraph` from plain rows and a feature source.
 
     Args:
         rows: What was read from Neo4j.
         features: Unit features per (video id, modality).
         dtype: Storage type of the unit features (``float32`` or ``bfloat16``).
+        cache_dir: Memory-map the unit features from ``.npy`` files in this directory (written
+            when missing or stale, see :mod:`mishon_graph.learn.feature_cache`) instead of
+            loading them into RAM; for mini-batch training on graphs larger than memory.
 
     Returns:
         The graph; videos and users in the order of ``rows`` (the export sorts them by id).
@@ -199,8 +199,12 @@ def build_graph(rows: GraphRows, features: FeatureSource, *, dtype: str = "float
 
     data = HeteroData()
     store_dtype = DTYPES[dtype]
+    feature_files: dict[str, Path] = {}
     for m in modalities:
-        x, mask = load_units(video_ids, m, features, store_dtype)
+        if cache_dir is None:
+            x, mask = load_units(video_ids, m, features, store_dtype)
+        else:
+            x, mask, feature_files[m] = cached_units(video_ids, m, features, cache_dir, dtype)
         data[m].x = x
         data[m].mask = mask
         sim = [(vidx[a], vidx[b], float(w)) for a, b, w in rows.similar.get(m, []) if a in vidx and b in vidx]
@@ -249,6 +253,7 @@ def build_graph(rows: GraphRows, features: FeatureSource, *, dtype: str = "float
         user_cold=cold,
         engagement=engagement,
         meta=dict(rows.meta),
+        feature_files=feature_files,
     )
 
 

@@ -1,13 +1,16 @@
 """Neo4j -> PyG: batched reads of the graph (whole or a J-hop subgraph) plus unit features.
 
 All reads are ``cypher/export/*.cypher`` files: pages in id order for the whole graph, ``UNWIND
-$ids`` chunks for a node set. The rows go to the pure :func:`mishon_graph.learn.data.build_graph`.
+$ids`` chunks for a node set. The bulk reads (video pages, edges, labels) return compact rows of
+parallel lists, a few per chunk, because the driver's cost is per record. The rows go to the pure
+:func:`mishon_graph.learn.data.build_graph`.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from mishon_graph.config import Config
@@ -29,6 +32,17 @@ def _pages(runner: Runner, name: str, size: int, **params: Any) -> Iterator[Row]
         if len(rows) < size:
             return
         after = rows[-1]["id"]
+
+
+def _video_pages(runner: Runner, size: int) -> Iterator[Row]:
+    """Every video as ``{id, user_id, split}``, read in compact pages of ``size``."""
+    after = ""
+    while True:
+        page = runner.run_file("export/videos_page", {"after": after, "limit": size})[0]["videos"]
+        yield from ({"id": vid, "user_id": user, "split": split} for vid, user, split in page)
+        if len(page) < size:
+            return
+        after = max(v[0] for v in page)
 
 
 def _by_ids(runner: Runner, name: str, ids: Sequence[str], size: int, **params: Any) -> Iterator[Row]:
@@ -103,7 +117,7 @@ def read_rows(
     say = progress or (lambda _m: None)
     if video_ids is None and user_ids is None:
         say("reading videos and users")
-        videos = list(_pages(runner, "export/videos_page", size))
+        videos = list(_video_pages(runner, size))
         users = list(_pages(runner, "export/users_page", size))
     else:
         seeds_v, seeds_u = sorted(set(video_ids or [])), sorted(set(user_ids or []))
@@ -123,25 +137,27 @@ def read_rows(
     vids = [v["id"] for v in videos]
     uids = [u["id"] for u in users]
     say(f"reading edges of {len(vids)} videos and {len(uids)} users")
+    # Edge reads return a few rows of parallel lists per chunk (one per modality or type): the
+    # driver's cost is per record, so this is several times faster than a record per edge.
     similar: dict[str, list[tuple[str, str, float]]] = {}
     for r in _by_ids(runner, "export/similar_edges", vids, size):
         m = _modality(r["labels"])
         if m is not None:
-            similar.setdefault(m, []).append((r["a"], r["b"], float(r["weight"] or 0.0)))
-    social = [
-        (r["a"], r["b"], r["type"], float(r["weight"] or 0.0))
-        for r in _by_ids(runner, "export/social_edges", uids, size)
-    ]
-    uses = []
+            similar.setdefault(m, []).extend(zip(r["a"], r["b"], map(float, r["weight"]), strict=True))
+    social: list[tuple[str, str, str, float]] = []
+    for r in _by_ids(runner, "export/social_edges", uids, size):
+        kind = r["type"]
+        social.extend((a, b, kind, float(w)) for a, b, w in zip(r["a"], r["b"], r["weight"], strict=True))
+    uses: list[tuple[str, str, str]] = []
     for r in _by_ids(runner, "export/uses_edges", uids, size):
         m = _modality(r["labels"])
         if m is not None:
-            uses.append((r["user_id"], r["video_id"], m))
+            uses.extend((u, v, m) for u, v in zip(r["user_id"], r["video_id"], strict=True))
     label_rows: dict[str, list[str]] = {}
     if labels:
         # No leakage: only training and validation hashtags are read; test hashtags never leave Neo4j.
         for r in _by_ids(runner, "export/video_labels", vids, size, splits=[TRAIN, VALID]):
-            label_rows[r["id"]] = sorted(r["hashtags"])
+            label_rows.update((vid, sorted(tags)) for vid, tags in zip(r["ids"], r["hashtags"], strict=True))
     return GraphRows(
         videos=videos,
         users=users,
@@ -165,6 +181,7 @@ def export_graph(
     labels: bool = True,
     features: FeatureSource | None = None,
     progress: Callable[[str], None] | None = None,
+    feature_cache: Path | None = None,
 ) -> ExportedGraph:
     """Export the graph (or the ``hops``-hop neighbourhood of some videos/users) to PyG.
 
@@ -177,6 +194,8 @@ def export_graph(
         labels: Read training/validation hashtags as labels.
         features: Unit feature source (default: the ``FeatureStore`` at ``config.feature_dir``).
         progress: Called with short status messages.
+        feature_cache: Memory-map the unit features from this cache directory instead of loading
+            them into RAM (see :mod:`mishon_graph.learn.feature_cache`).
 
     Returns:
         The :class:`ExportedGraph` (videos and users sorted by id).
@@ -187,4 +206,4 @@ def export_graph(
     source = features if features is not None else FeatureStore(config.feature_dir)
     if progress:
         progress(f"loading unit features of {len(rows.videos)} videos x {len(rows.modalities)} modalities")
-    return build_graph(rows, source, dtype=config.feature_dtype)
+    return build_graph(rows, source, dtype=config.feature_dtype, cache_dir=feature_cache)

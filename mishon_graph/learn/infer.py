@@ -66,6 +66,7 @@ def score_videos(
     *,
     video_ids: Sequence[str] | None = None,
     split: str | None = "test",
+    graph: ExportedGraph | None = None,
 ) -> Scores:
     """Probabilities over the artifact's vocabulary for videos of the graph.
 
@@ -75,13 +76,19 @@ def score_videos(
         artifact: A file written by ``mishon train``.
         video_ids: Videos to score (their J-hop subgraph is exported); ``None``: every video of ``split``.
         split: ``train``, ``valid``, ``test`` or ``None`` (all) when ``video_ids`` is ``None``.
+        graph: The whole graph as ``export_graph(runner, config)`` returned it earlier in this
+            process (e.g. the one just trained on), scored instead of exporting it again; only with
+            ``video_ids=None``. The caller vouches that the graph has not changed since.
 
     Returns:
         :class:`Scores` in the order of ``video_ids`` (or by video id).
     """
+    if graph is not None and video_ids is not None:
+        raise ValueError("score_videos: pass either video_ids (a subgraph is exported) or graph, not both")
     art = load_artifact(artifact)
     if video_ids is None:
-        graph = export_graph(runner, config, labels=False)
+        if graph is None:
+            graph = export_graph(runner, config, labels=False)
         if split is not None and split not in SPLIT_CODE:
             raise MishonError(f"split must be one of {list(SPLIT_CODE)} or None, got {split!r}")
         rows = graph.split_index(split) if split else torch.arange(graph.num_videos)

@@ -23,10 +23,18 @@ from mishon_graph.db.runner import Runner
 from mishon_graph.errors import MishonError
 from mishon_graph.features.store import FeatureStore
 from mishon_graph.learn.artifact import atomic_save, save_artifact
-from mishon_graph.learn.data import ExportedGraph, check_trainable, stats, valid_or_train
-from mishon_graph.learn.export import export_graph
+from mishon_graph.learn.data import (
+    DTYPES,
+    ExportedGraph,
+    GraphRows,
+    build_graph,
+    check_trainable,
+    stats,
+    valid_or_train,
+)
+from mishon_graph.learn.export import read_rows
 from mishon_graph.learn.model import VARIANTS
-from mishon_graph.learn.trainer import Trainer, choose_device, full_batch_bytes
+from mishon_graph.learn.trainer import Trainer, choose_device, full_batch_bytes, step_bytes
 
 
 @dataclass
@@ -121,7 +129,11 @@ def train_graph(
     encoders: dict[str, str] | None = None,
     on_epoch: Callable[[EpochStats], None] | None = None,
 ) -> TrainResult:
-    """Train on an already exported graph (see :func:`train`); ``on_epoch`` runs after each checkpoint."""
+    """Train on an already exported graph (see :func:`train`); ``on_epoch`` runs after each checkpoint.
+
+    Memory-mapped unit features (``graph.feature_files``) stay on disk for mini-batch training and
+    are copied into RAM (in place) for full-batch training.
+    """
     if variant not in VARIANTS:
         raise MishonError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
     check_trainable(graph)
@@ -129,6 +141,8 @@ def train_graph(
     device = choose_device(config)
     if minibatch is None:
         minibatch = full_batch_bytes(graph, config.hidden_dim) > config.full_batch_gb * 2**30
+    if not minibatch:
+        graph.load_features()  # full-batch reads every row every epoch: keep them in RAM
     trainer = Trainer(graph, config, variant, minibatch, device)
     valid_rows, monitored = valid_or_train(graph)
     ckpt = checkpoint_path(out)
@@ -235,6 +249,34 @@ def encoder_names(config: Config, graph: ExportedGraph) -> dict[str, str]:
     return {m: store.stored_encoder(graph.video_ids[0], m) or "" for m in graph.modalities}
 
 
+_SAMPLE_VIDEOS = 32
+
+
+def estimated_bytes(rows: GraphRows, store: FeatureStore, config: Config) -> int:
+    """Full-batch memory estimate before any feature is loaded (units and width from a sample)."""
+    element = torch.empty(0, dtype=DTYPES[config.feature_dtype]).element_size()
+    sample = [str(v["id"]) for v in rows.videos[:_SAMPLE_VIDEOS]]
+    total = 0
+    for m in rows.modalities:
+        shapes = [store.get(v, m).shape for v in sample if store.has(v, m)]
+        if shapes:
+            units, dim = max(s[0] for s in shapes), shapes[0][1]
+            total += step_bytes(len(rows.videos), units, dim, element, config.hidden_dim)
+    return total
+
+
+def export_for_training(runner: Runner, config: Config, *, minibatch: bool | None = None) -> ExportedGraph:
+    """Export the whole graph; unit features memory-mapped from ``config.feature_cache_dir`` when
+    training will be mini-batch (asked, or the estimate exceeds ``config.full_batch_gb``), in RAM
+    otherwise."""
+    rows = read_rows(runner, config)
+    store = FeatureStore(config.feature_dir)
+    if minibatch is None:
+        minibatch = estimated_bytes(rows, store, config) > config.full_batch_gb * 2**30
+    cache = config.feature_cache_dir if minibatch else None
+    return build_graph(rows, store, dtype=config.feature_dtype, cache_dir=cache)
+
+
 def train(
     runner: Runner,
     config: Config,
@@ -245,6 +287,7 @@ def train(
     minibatch: bool | None = None,
     progress: bool = True,
     on_epoch: Callable[[EpochStats], None] | None = None,
+    graph: ExportedGraph | None = None,
 ) -> TrainResult:
     """Export the graph from Neo4j and train one model variant.
 
@@ -255,13 +298,19 @@ def train(
         variant: ``mishon`` or an ablation in ``VARIANTS``.
         resume: Continue from the checkpoint of ``out`` when there is one.
         minibatch: ``True`` neighbour-sampled batches, ``False`` full-batch, ``None`` by memory estimate.
+            For mini-batch training the export memory-maps the unit features from
+            ``config.feature_cache_dir`` (see :func:`export_for_training`); mini-batches then read
+            only their sampled rows.
         progress: Show a progress bar.
         on_epoch: Called after each epoch's checkpoint is written.
+        graph: The graph :func:`export_for_training` returned earlier in this process, used
+            instead of exporting again (the ablation loop trains several variants on one export).
 
     Returns:
         The :class:`TrainResult`; the artifact holds the weights of the best validation epoch.
     """
-    graph = export_graph(runner, config)
+    if graph is None:
+        graph = export_for_training(runner, config, minibatch=minibatch)
     return train_graph(
         graph,
         config,

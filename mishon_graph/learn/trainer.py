@@ -22,14 +22,18 @@ def choose_device(config: Config) -> torch.device:
     return torch.device(config.device)
 
 
+def step_bytes(videos: int, units: int, dim: int, element_size: int, hidden_dim: int) -> int:
+    """Rough memory of one full-batch step for one modality: its unit features plus the projected
+    units kept for backward."""
+    return videos * units * (dim * element_size + hidden_dim * 4 * 4)
+
+
 def full_batch_bytes(graph: ExportedGraph, hidden_dim: int) -> int:
-    """Rough memory of one full-batch step: features plus the projected units kept for backward."""
-    total = 0
-    for m in graph.modalities:
-        x = graph.data[m].x
-        units = x.shape[0] * x.shape[1]
-        total += x.numel() * x.element_size() + units * hidden_dim * 4 * 4
-    return total
+    """:func:`step_bytes` summed over the modalities of an exported graph."""
+    return sum(
+        step_bytes(x.shape[0], x.shape[1], x.shape[2], x.element_size(), hidden_dim)
+        for x in (graph.data[m].x for m in graph.modalities)
+    )
 
 
 def recall_at_k(logits: Tensor, labels: Tensor, k: int) -> float:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mishon_graph import constants
 from mishon_graph.config import Config
@@ -20,6 +21,9 @@ from mishon_graph.recommend.baselines import write_baselines
 from mishon_graph.recommend.evaluate import check_ks, evaluate_run, read_truth
 from mishon_graph.recommend.runs import latest_run
 from mishon_graph.recommend.write import write_scores
+
+if TYPE_CHECKING:
+    from mishon_graph.learn.data import ExportedGraph
 
 MISHON = "MISHON"
 BASELINE_LABELS = {
@@ -53,14 +57,22 @@ class Evaluation:
 
 
 def train_variant_run(
-    runner: Runner, config: Config, variant: str, *, k: int, split: str, progress: bool
+    runner: Runner, config: Config, variant: str, *, k: int, split: str, progress: bool,
+    graph: ExportedGraph | None = None,
 ) -> str:
-    """Train one model variant, score ``split`` and store it as run ``ablation-<variant>``."""
-    from mishon_graph.learn.infer import score_videos
-    from mishon_graph.learn.train import train
+    """Train one model variant, score ``split`` and store it as run ``ablation-<variant>``.
 
-    result = train(runner, config, out=config.model_dir / f"{variant}.pt", variant=variant, progress=progress)
-    scores = score_videos(runner, config, result.artifact, split=split)
+    ``graph`` (a whole-graph export of the current graph) is trained on and scored; ``None``
+    exports it once here for both.
+    """
+    from mishon_graph.learn.infer import score_videos
+    from mishon_graph.learn.train import export_for_training, train
+
+    if graph is None:
+        graph = export_for_training(runner, config)
+    result = train(runner, config, out=config.model_dir / f"{variant}.pt", variant=variant, progress=progress,
+                   graph=graph)
+    scores = score_videos(runner, config, result.artifact, split=split, graph=graph)
     run_id = f"ablation-{variant}"
     write_scores(runner, scores, k=min(k, len(scores.hashtags)), model=variant, run_id=run_id,
                  batch_size=config.batch_rows)
@@ -108,15 +120,19 @@ def evaluate_all(
         for name, rid in write_baselines(runner, k=k_max, split=split, neighbours=neighbours).items():
             ev.runs[BASELINE_LABELS[name]] = rid
     if ablations:
+        from mishon_graph.learn.train import export_for_training
+
+        # One export for every variant: RECOMMENDS runs written in between are not part of it.
+        graph = export_for_training(runner, config)
         for variant, label in ABLATION_LABELS.items():
             say(f"training ablation {variant}")
             ev.runs[label] = train_variant_run(
-                runner, config, variant, k=k_max, split=split, progress=progress
+                runner, config, variant, k=k_max, split=split, progress=progress, graph=graph
             )
         if has_cold:
             say("training content-only model (cold-start C)")
             ev.runs[COLD_LABELS[CONTENT_ONLY]] = train_variant_run(
-                runner, config, CONTENT_ONLY, k=k_max, split=split, progress=progress
+                runner, config, CONTENT_ONLY, k=k_max, split=split, progress=progress, graph=graph
             )
         else:
             say("no cold-start test videos: content-only model (cold-start C) skipped")

@@ -17,7 +17,7 @@ from mishon_graph.learn.artifact import load_artifact
 from mishon_graph.learn.export import export_graph
 from mishon_graph.learn.infer import score_new_video, score_videos
 from mishon_graph.learn.synthetic import synthetic_rows
-from mishon_graph.learn.train import train
+from mishon_graph.learn.train import train, train_graph
 from mishon_graph.learn.trainer import recall_at_k
 
 UNITS = {"visual": (3, 12), "textual": (4, 10)}
@@ -121,6 +121,19 @@ def test_same_seed_same_numbers_from_neo4j(seeded, tmp_path: Path) -> None:
     assert [h.valid_loss for h in a.history] == [h.valid_loss for h in b.history]
 
 
+def test_minibatch_training_memory_maps_features_and_reuses_the_cache(seeded, tmp_path: Path) -> None:
+    db, config, _, _ = seeded
+    cfg = config.with_overrides(epochs=2, fanout=3, batch_size=64, feature_cache=tmp_path / "fc")
+    a = train(db, cfg, out=tmp_path / "a.pt", progress=False, minibatch=True)
+    files = sorted((tmp_path / "fc").glob("*.x.npy"))
+    assert [f.name.split("-")[:2] for f in files] == [["textual", "float32"], ["visual", "float32"]]
+    stamps = [f.stat().st_mtime_ns for f in files]
+    in_ram = train_graph(export_graph(db, cfg), cfg, out=tmp_path / "b.pt", progress=False, minibatch=True)
+    assert [h.valid_loss for h in a.history] == [h.valid_loss for h in in_ram.history]
+    train(db, cfg, out=tmp_path / "c.pt", progress=False, minibatch=True)
+    assert [f.stat().st_mtime_ns for f in sorted((tmp_path / "fc").glob("*.x.npy"))] == stamps
+
+
 def test_errors_for_empty_graph_and_missing_features(db: Runner, tmp_path: Path, neo4j_server) -> None:
     config = neo4j_server.config(tmp_path, device="cpu")
     with pytest.raises(MishonError, match="no videos"):
@@ -167,3 +180,23 @@ def test_cli_train_resume_and_infer(seeded, tmp_path: Path, neo4j_server) -> Non
     assert res.output.count("\n") >= 4 and "new user" in res.output
     bad = runner.invoke(cli, ["--home", str(tmp_path), "train", "--variant", "nope"], env=env)
     assert bad.exit_code != 0
+
+
+def test_the_full_batch_estimate_decides_the_export_before_features_load(seeded, tmp_path: Path) -> None:
+    from mishon_graph.features.store import FeatureStore
+    from mishon_graph.learn.export import read_rows
+    from mishon_graph.learn.train import estimated_bytes, export_for_training
+    from mishon_graph.learn.trainer import full_batch_bytes
+
+    db, config, _, _ = seeded
+    cfg = config.with_overrides(feature_cache=tmp_path / "fc")
+    n = len(read_rows(db, cfg).videos)
+    # float32 units plus 16-wide projections kept for backward (4 bytes x 4 copies), per modality
+    expected = n * 3 * (12 * 4 + 16 * 16) + n * 4 * (10 * 4 + 16 * 16)
+    assert estimated_bytes(read_rows(db, cfg), FeatureStore(cfg.feature_dir), cfg) == expected
+    in_ram = export_for_training(db, cfg)  # well under the 8 GiB budget: features in RAM, no cache
+    assert not in_ram.feature_files and not (tmp_path / "fc").exists()
+    assert full_batch_bytes(in_ram, 16) == expected
+    mapped = export_for_training(db, cfg.with_overrides(full_batch_gb=0.99 * expected / 2**30))
+    assert set(mapped.feature_files) == {"visual", "textual"}
+    assert (tmp_path / "fc").is_dir()

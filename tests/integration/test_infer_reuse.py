@@ -1,0 +1,66 @@
+"""Scoring a graph exported earlier in the process gives the same scores as exporting it again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from learn_graph import seed
+
+from mishon_graph.db.runner import Runner
+from mishon_graph.learn.export import export_graph
+from mishon_graph.learn.infer import score_videos
+from mishon_graph.learn.synthetic import synthetic_rows
+from mishon_graph.learn.train import train
+
+
+def test_score_with_the_training_export_equals_a_fresh_export(
+    db: Runner, tmp_path: Path, neo4j_server
+) -> None:
+    units = {"visual": (3, 6), "textual": (2, 5)}
+    rows, feats = synthetic_rows(80, 6, 12, units=units, cold_users=1, seed=2)
+    seed(db, rows, feats, tmp_path)
+    config = neo4j_server.config(
+        tmp_path, epochs=2, patience=5, hidden_dim=8, device="cpu", k=3, batch_rows=16
+    )
+    graph = export_graph(db, config)  # what train() exports: labels included
+    result = train(db, config, out=tmp_path / "m.pt", progress=False, minibatch=False, graph=graph)
+    for split in ("test", "valid", None):
+        fresh = score_videos(db, config, result.artifact, split=split)
+        reused = score_videos(db, config, result.artifact, split=split, graph=graph)
+        assert reused.video_ids == fresh.video_ids and reused.hashtags == fresh.hashtags
+        assert len(fresh.video_ids) > 0
+        np.testing.assert_array_equal(reused.scores, fresh.scores)
+    with pytest.raises(ValueError, match="not both"):
+        score_videos(db, config, result.artifact, video_ids=[graph.video_ids[0]], graph=graph)
+
+
+def test_ablations_train_and_score_every_variant_on_one_export(
+    db: Runner, tmp_path: Path, neo4j_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mishon_graph.learn import export
+    from mishon_graph.learn import train as train_module
+    from mishon_graph.recommend.experiment import ABLATION_LABELS, evaluate_all
+    from mishon_graph.recommend.write import write_scores
+
+    units = {"visual": (2, 4), "textual": (2, 4)}
+    rows, feats = synthetic_rows(60, 6, 12, units=units, cold_users=0, seed=4)
+    seed(db, rows, feats, tmp_path)
+    config = neo4j_server.config(tmp_path, epochs=1, patience=5, hidden_dim=8, device="cpu", k=3)
+    result = train(db, config, out=tmp_path / "mishon.pt", progress=False, minibatch=False)
+    scores = score_videos(db, config, result.artifact)
+    write_scores(db, scores, k=3, model="mishon", run_id="mishon-1")
+
+    calls: list[bool] = []
+    real = export.read_rows
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(kwargs.get("video_ids") is None)
+        return real(*args, **kwargs)
+
+    for module in (export, train_module):  # every export reads its rows through read_rows
+        monkeypatch.setattr(module, "read_rows", counted)
+    ev = evaluate_all(db, config, ks=[1, 3], baselines=False, ablations=True)
+    assert set(ev.existing) == {"MISHON", *ABLATION_LABELS.values()}
+    assert calls == [True]  # one whole-graph export for all four variants, training and scoring
