@@ -5,6 +5,8 @@ torch; :class:`NeighborSampler` does the same job in plain torch (per seed video
 random neighbours per node and hop, ``depth`` hops, over the variant's edge families; the batch is
 the subgraph induced by the sampled nodes, like ``NeighborLoader(subgraph_type="induced")``).
 Sampling is seeded by a ``torch.Generator``, so the same seed gives the same batches.
+An input's ``labels`` are the sparse rows (:class:`~mishon_graph.learn.labels.SparseLabels`) of
+the videos it scores, in the order of ``video``; no dense label matrix is built.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from torch_geometric.typing import EdgeType
 
 from mishon_graph.constants import PYG_USER
 from mishon_graph.learn.data import ExportedGraph
+from mishon_graph.learn.labels import SparseLabels
 
 
 @dataclass
 class ModelInput:
-    """The arguments of :meth:`MishonModel.forward` plus the targets' labels."""
+    """The arguments of :meth:`MishonModel.forward` plus the targets' labels (one row per ``video``)."""
 
     x: dict[str, Tensor]
     mask: dict[str, Tensor]
@@ -29,7 +32,7 @@ class ModelInput:
     edge_index: dict[EdgeType, Tensor]
     video: Tensor
     video_user: Tensor
-    labels: Tensor
+    labels: SparseLabels
 
     def to(self, device: torch.device) -> ModelInput:
         return ModelInput(

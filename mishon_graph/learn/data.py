@@ -8,6 +8,10 @@ Modality nodes carry their padded unit features ``x`` ``[n, max_units, dim]`` an
 ``uses`` edges get their reverse ``used_by``. Edges whose endpoints are outside the exported node set
 are dropped (an induced subgraph). Unit features are loaded into RAM, or memory-mapped from the
 on-disk cache of :mod:`mishon_graph.learn.feature_cache` when a ``cache_dir`` is given.
+
+Labels are sparse: ``ExportedGraph.labels`` is a :class:`~mishon_graph.learn.labels.SparseLabels`
+(CSR ``ptr [n_videos + 1]`` / ``idx [nnz]`` over the hashtag vocabulary), never a dense
+``[n_videos, |H|]`` matrix; rows of test videos are empty.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from mishon_graph.constants import (
 )
 from mishon_graph.errors import MishonError
 from mishon_graph.learn.feature_cache import FeatureSource, cached_units, checked_units
+from mishon_graph.learn.labels import SparseLabels
 
 SPLIT_CODE = {name: code for code, name in enumerate(SPLITS)}
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
@@ -81,7 +86,7 @@ class ExportedGraph:
         modalities: Modality node types present, in ``MODALITY_NAMES`` order.
         video_user: ``[n_videos]`` user-node row of each video's poster.
         split: ``[n_videos]`` split codes (``SPLIT_CODE``).
-        labels: ``[n_videos, n_hashtags]`` multi-hot ground truth; rows of test videos are zero.
+        labels: Sparse multi-hot ground truth, one row per video; rows of test videos are empty.
         user_cold: ``[n_users]`` True for users with no training video or flagged cold-start.
         engagement: ``[n_users]`` engagement rate per user.
         meta: Graph parameters recorded in Neo4j.
@@ -95,7 +100,7 @@ class ExportedGraph:
     modalities: tuple[str, ...]
     video_user: Tensor
     split: Tensor
-    labels: Tensor
+    labels: SparseLabels
     user_cold: Tensor
     engagement: Tensor
     meta: dict[str, Any] = field(default_factory=dict)
@@ -226,15 +231,14 @@ def build_graph(
         data[etype].edge_weight = w
 
     split = torch.tensor([SPLIT_CODE[v["split"]] for v in rows.videos], dtype=torch.long)
-    labels = torch.zeros(len(video_ids), len(hashtags), dtype=torch.float32)
+    columns: list[list[int]] = [[] for _ in video_ids]
     for vid, tags in rows.labels.items():
         i = vidx.get(vid)
         # No leakage: only training and validation hashtags ever become labels.
         if i is None or split[i] == SPLIT_CODE[TEST]:
             continue
-        for h in tags:
-            if h in hidx:
-                labels[i, hidx[h]] = 1.0
+        columns[i] = [hidx[h] for h in tags if h in hidx]
+    labels = SparseLabels.from_lists(columns, len(hashtags))
     has_train = torch.zeros(len(user_ids), dtype=torch.bool)
     for v in rows.videos:
         if v["split"] == TRAIN:
@@ -266,15 +270,14 @@ def check_trainable(graph: ExportedGraph) -> None:
         raise MishonError("no labels: training videos have no hashtags (no TAGGED edges from split 'train')")
     if len(graph.hashtags) < 2:
         raise MishonError(f"only one hashtag ({graph.hashtags[0]!r}) in training videos: nothing to rank")
-    train_rows = graph.labels[graph.split == SPLIT_CODE[TRAIN]]
-    if float(train_rows.sum()) == 0:
+    if graph.labels[graph.split_index(TRAIN)].nnz == 0:
         raise MishonError("no labels: no training video has a hashtag from the vocabulary")
 
 
 def valid_or_train(graph: ExportedGraph) -> tuple[Tensor, str]:
     """Validation rows with labels, else the training rows (named so reports say which)."""
     idx = graph.split_index(VALID)
-    idx = idx[graph.labels[idx].sum(dim=1) > 0]
+    idx = idx[graph.labels.counts()[idx] > 0]
     if idx.numel() > 0:
         return idx, VALID
     return graph.split_index(TRAIN), TRAIN

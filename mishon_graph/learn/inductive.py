@@ -119,6 +119,6 @@ def add_video(
     graph.video_ids.append(video_id)
     graph.video_user = torch.cat([graph.video_user, torch.tensor([urow])])
     graph.split = torch.cat([graph.split, torch.tensor([SPLIT_CODE[TEST]])])
-    graph.labels = torch.cat([graph.labels, torch.zeros(1, graph.labels.shape[1])])
+    graph.labels = graph.labels.append_empty(1)
     graph.__post_init__()
     return row, urow, new_user

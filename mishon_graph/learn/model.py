@@ -23,6 +23,7 @@ from mishon_graph.constants import (
     PYG_USER,
 )
 from mishon_graph.errors import MishonError
+from mishon_graph.learn.labels import SparseLabels
 from mishon_graph.learn.pooling import AttentionPooling
 
 VARIANTS = ("mishon", "no_attention", "no_refinement", "homogeneous", "heterogeneous", "content_only")
@@ -213,12 +214,44 @@ class MishonModel(nn.Module):
         )
 
 
-def mishon_loss(logits: Tensor, labels: Tensor) -> Tensor:
+class _SparseEq21(torch.autograd.Function):
+    """Eq. 21 from logits and CSR labels, with a backward that builds one ``[n, |H|]`` tensor.
+
+    Forward keeps only ``logsumexp`` per row (``[n]``); backward writes the gradient
+    ``(|G_i| softmax(logits_i) - 1[g in G_i]) / n`` into a single fresh buffer, in place.
+    """
+
+    @staticmethod
+    def forward(ctx, logits: Tensor, ptr: Tensor, idx: Tensor) -> Tensor:  # type: ignore[override]
+        n = logits.shape[0]
+        counts = ptr[1:] - ptr[:-1]
+        rows = torch.repeat_interleave(torch.arange(n, device=logits.device), counts, output_size=idx.numel())
+        lse = torch.logsumexp(logits, dim=-1)
+        total = (counts.double() * lse.double()).sum() - logits[rows, idx].double().sum()
+        ctx.save_for_backward(logits, lse, counts, rows, idx)
+        return (total / n).to(logits.dtype)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, None, None]:  # type: ignore[override]
+        logits, lse, counts, rows, idx = ctx.saved_tensors
+        scale = grad / logits.shape[0]
+        g = (logits - lse.unsqueeze(-1)).exp_()
+        g.mul_((counts.to(g.dtype) * scale).unsqueeze(-1))
+        g.index_put_((rows, idx), (-scale).to(g.dtype).expand(idx.numel()), accumulate=True)
+        return g, None, None
+
+
+def mishon_loss(logits: Tensor, labels: SparseLabels | Tensor) -> Tensor:
     r"""Eq. 21: :math:`J = \frac{1}{|Z|} \sum_i \sum_{g \in G_i} -\log P(g \mid mv_i)`.
+
+    Computed as :math:`\frac{1}{n}\big(\sum_i |G_i| \operatorname{logsumexp}(z_i) - \sum_{(i, g)} z_{ig}\big)`
+    by gathering the logits at the label pairs, so neither a dense label matrix nor a
+    ``log_softmax`` matrix is built (the backward allocates just the ``[n, |H|]`` gradient).
 
     Args:
         logits: ``[n, |H|]`` scores before softmax.
-        labels: ``[n, |H|]`` multi-hot ground truth ``G_i``.
+        labels: Ground truth ``G_i``: sparse rows, or a ``[n, |H|]`` multi-hot matrix (converted).
 
     Returns:
         The sum over each video's ground-truth hashtags of ``-log softmax``, averaged over the
@@ -226,4 +259,7 @@ def mishon_loss(logits: Tensor, labels: Tensor) -> Tensor:
     """
     if logits.shape[0] == 0:
         return logits.sum() * 0.0
-    return -(labels * torch.log_softmax(logits, dim=-1)).sum() / logits.shape[0]
+    if isinstance(labels, Tensor):
+        labels = SparseLabels.from_dense(labels)
+    labels = labels.to(logits.device)
+    return _SparseEq21.apply(logits, labels.ptr, labels.idx)

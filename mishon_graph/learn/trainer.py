@@ -1,4 +1,8 @@
-"""One training setup on an exported graph: model, optimiser, epoch step and evaluation (no I/O)."""
+"""One training setup on an exported graph: model, optimiser, epoch step and evaluation (no I/O).
+
+Labels stay sparse throughout (:class:`~mishon_graph.learn.labels.SparseLabels`): the loss and
+recall@K gather at the label pairs, so no ``[n, |H|]`` label matrix is ever built.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from mishon_graph.constants import TRAIN
 from mishon_graph.errors import MishonError
 from mishon_graph.learn.batches import ModelInput, NeighborSampler, full_input, induced_input
 from mishon_graph.learn.data import ExportedGraph
+from mishon_graph.learn.labels import SparseLabels
 from mishon_graph.learn.model import VARIANT_EDGES, MishonModel, mishon_loss
 
 
@@ -36,15 +41,26 @@ def full_batch_bytes(graph: ExportedGraph, hidden_dim: int) -> int:
     )
 
 
-def recall_at_k(logits: Tensor, labels: Tensor, k: int) -> float:
-    """Mean over videos with ground truth of ``|top-K n G| / |G|``."""
-    has = labels.sum(dim=1) > 0
+def recall_at_k(logits: Tensor, labels: SparseLabels | Tensor, k: int) -> float:
+    """Mean over videos with ground truth of ``|top-K n G| / |G|``.
+
+    Args:
+        logits: ``[n, |H|]`` scores.
+        labels: Ground truth: sparse rows, or a ``[n, |H|]`` multi-hot matrix (converted).
+        k: Cut-off.
+    """
+    if isinstance(labels, Tensor):
+        labels = SparseLabels.from_dense(labels)
+    labels = labels.to(logits.device)
+    counts = labels.counts()
+    has = counts > 0
     if not bool(has.any()):
         return 0.0
-    logits, labels = logits[has], labels[has]
     top = torch.topk(logits, min(k, logits.shape[1]), dim=1).indices
-    hits = labels.gather(1, top).sum(dim=1)
-    return float((hits / labels.sum(dim=1)).mean())
+    rows = labels.row_of()
+    hit = (top[rows] == labels.idx.unsqueeze(1)).any(dim=1).to(torch.float32)
+    hits = torch.zeros(labels.num_rows, dtype=torch.float32, device=logits.device).index_add_(0, rows, hit)
+    return float((hits[has] / counts[has].to(torch.float32)).mean())
 
 
 class Trainer:
@@ -102,7 +118,7 @@ class Trainer:
             videos, users = self.sampler.sample(seeds, gen)
             yield induced_input(self.graph, self.user_rows, videos, users, seeds).to(self.device)
 
-    def _step(self, logits: Tensor, labels: Tensor) -> float:
+    def _step(self, logits: Tensor, labels: SparseLabels) -> float:
         loss = mishon_loss(logits, labels)
         self.optim.zero_grad(set_to_none=True)
         loss.backward()
@@ -126,11 +142,11 @@ class Trainer:
         return total / max(n, 1)
 
     @torch.no_grad()
-    def predict(self, rows: Tensor) -> tuple[Tensor, Tensor]:
-        """Logits and labels of video rows ``rows`` (eval mode), on CPU."""
+    def predict(self, rows: Tensor) -> tuple[Tensor, SparseLabels]:
+        """Logits and (sparse) labels of video rows ``rows`` (eval mode), on CPU."""
         self.model.eval()
         if rows.numel() == 0:
-            return torch.zeros(0, len(self.graph.hashtags)), torch.zeros(0, len(self.graph.hashtags))
+            return torch.zeros(0, len(self.graph.hashtags)), SparseLabels.empty(0, len(self.graph.hashtags))
         if not self.minibatch:
             inp = self._full_input()
             r = rows.to(self.device)
@@ -142,7 +158,7 @@ class Trainer:
         for batch in self._batches(rows, gen, shuffle=False):
             outs.append(self.model(*batch.args()).cpu())
             labels.append(batch.labels.cpu())
-        return torch.cat(outs), torch.cat(labels)
+        return torch.cat(outs), SparseLabels.cat(labels)
 
     def evaluate(self, rows: Tensor) -> tuple[float, float]:
         """Eq. 21 loss and recall@K on video rows ``rows``."""

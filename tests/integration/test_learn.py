@@ -46,7 +46,7 @@ def test_export_round_trips_ids_and_never_exports_test_hashtags(seeded) -> None:
         expected = (
             sorted(t for t in rows.labels[v["id"]] if t in g.hashtag_index) if v["split"] != "test" else []
         )
-        assert sorted(g.hashtags[j] for j in torch.nonzero(g.labels[i]).flatten().tolist()) == expected
+        assert sorted(g.hashtags[j] for j in g.labels[torch.tensor([i])].idx.tolist()) == expected
     n_sim = len(rows.similar["visual"])
     assert g.data["visual", "similar", "visual"].edge_index.shape[1] == 2 * n_sim
     assert g.data["user", "uses", "textual"].edge_index.shape[1] == len(rows.videos)

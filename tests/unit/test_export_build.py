@@ -90,7 +90,8 @@ def test_edges_are_undirected_and_induced() -> None:
 
 def test_labels_never_include_test_hashtags() -> None:
     g = build_graph(*_rows())
-    assert g.labels.tolist() == [[1, 1, 0], [0, 0, 1], [0, 0, 0], [0, 1, 0]]
+    assert g.labels.to_dense().tolist() == [[1, 1, 0], [0, 0, 1], [0, 0, 0], [0, 1, 0]]
+    assert g.labels.ptr.tolist() == [0, 2, 3, 3, 4] and g.labels.idx.tolist() == [0, 1, 2, 1]
     assert g.split.tolist() == [0, 1, 2, 0]
     assert g.user_cold.tolist() == [False, False, True]
 

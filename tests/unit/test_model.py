@@ -8,6 +8,7 @@ import torch
 
 from mishon_graph.constants import PYG_EDGE_SIMILAR, PYG_EDGE_USED_BY, PYG_EDGE_USES, PYG_USER
 from mishon_graph.errors import MishonError
+from mishon_graph.learn.labels import SparseLabels
 from mishon_graph.learn.model import VARIANTS, MishonModel, RefineLayer, edge_types, mishon_loss
 from mishon_graph.learn.pooling import AttentionPooling
 
@@ -106,6 +107,49 @@ def test_loss_matches_eq_21_on_a_hand_example() -> None:
     # video 1: -log(1/3) twice; video 2: -log(1/4); averaged over |Z| = 2 videos.
     expected = (2 * math.log(3) + math.log(4)) / 2
     assert mishon_loss(logits, labels).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_sparse_loss_matches_eq_21_on_a_hand_example() -> None:
+    logits = torch.tensor(
+        [[0.0, 0.0, 0.0, 0.0], [math.log(0.5), math.log(0.25), math.log(0.125), math.log(0.125)]]
+    )
+    labels = SparseLabels.from_lists([[0, 3], [1, 3]], 4)
+    # video 1: -log(1/4) twice; video 2: -log(1/4) - log(1/8); averaged over |Z| = 2 videos.
+    expected = (3 * math.log(4) + math.log(8)) / 2
+    assert mishon_loss(logits, labels).item() == pytest.approx(expected, rel=1e-6)
+    # Gradient (|G_i| softmax_i - 1[g in G_i]) / n.
+    z = logits.clone().requires_grad_(True)
+    mishon_loss(z, labels).backward()
+    want = [[-0.25, 0.25, 0.25, -0.25], [0.5, -0.25, 0.125, -0.375]]
+    torch.testing.assert_close(z.grad, torch.tensor(want), rtol=1e-6, atol=1e-7)
+
+
+def _dense_eq21(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    return -(labels * torch.log_softmax(logits, dim=-1)).sum() / logits.shape[0]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sparse_loss_equals_the_dense_formula_on_random_cases(seed: int) -> None:
+    gen = torch.Generator().manual_seed(seed)
+    logits = torch.randn(37, 53, generator=gen) * 4
+    labels = (torch.rand(37, 53, generator=gen) < 0.08).float()
+    labels[5] = 0.0  # a video without labels contributes nothing
+    a, b = logits.clone().requires_grad_(True), logits.clone().requires_grad_(True)
+    sparse, dense = mishon_loss(a, SparseLabels.from_dense(labels)), _dense_eq21(b, labels)
+    sparse.backward()
+    dense.backward()
+    assert sparse.item() == pytest.approx(dense.item(), rel=1e-6)
+    torch.testing.assert_close(a.grad, b.grad, rtol=1e-5, atol=1e-7)
+    assert mishon_loss(logits, labels).item() == sparse.item()  # the dense entry point converts
+
+
+def test_sparse_loss_gradcheck_and_empty_batch() -> None:
+    gen = torch.Generator().manual_seed(3)
+    z = torch.randn(4, 5, generator=gen, dtype=torch.float64, requires_grad=True)
+    labels = SparseLabels.from_lists([[0, 2], [], [4], [1, 2, 3]], 5)
+    assert torch.autograd.gradcheck(lambda t: mishon_loss(t, labels), (z,))
+    empty = torch.zeros(0, 5, requires_grad=True)
+    assert mishon_loss(empty, SparseLabels.empty(0, 5)).item() == 0.0
 
 
 def _inputs(seed: int = 0):

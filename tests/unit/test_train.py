@@ -9,6 +9,7 @@ from mishon_graph.config import Config
 from mishon_graph.errors import MishonError
 from mishon_graph.learn.artifact import check_matches, load_artifact
 from mishon_graph.learn.data import build_graph
+from mishon_graph.learn.labels import SparseLabels
 from mishon_graph.learn.synthetic import synthetic_rows
 from mishon_graph.learn.train import EpochStats, checkpoint_path, train_graph
 from mishon_graph.learn.trainer import Trainer, recall_at_k
@@ -34,6 +35,36 @@ def test_recall_at_k_exact() -> None:
     labels = torch.tensor([[0.0, 1.0, 1.0], [1.0, 0.0, 0.0]])
     assert recall_at_k(logits, labels, 1) == pytest.approx(0.0)
     assert recall_at_k(logits, labels, 2) == pytest.approx((0.5 + 0.0) / 2)
+    sparse = SparseLabels.from_lists([[1, 2], [0], []], 3)
+    logits3 = torch.cat([logits, torch.tensor([[9.0, 0.0, 0.0]])])
+    assert recall_at_k(logits3, sparse, 1) == pytest.approx(0.0)  # the unlabeled row is skipped
+    assert recall_at_k(logits3, sparse, 2) == pytest.approx((0.5 + 0.0) / 2)
+    assert recall_at_k(logits3, sparse, 3) == pytest.approx(1.0)
+    assert recall_at_k(logits3, SparseLabels.empty(3, 3), 2) == 0.0
+
+
+# Recorded from the dense-label code (multi-hot matrix, -(labels * log_softmax).sum() / n) before
+# labels became sparse: (train loss, valid loss, valid recall@3) per epoch.
+DENSE_HISTORY = {
+    False: [
+        (14.631901741027832, 13.955531120300293, 0.22083334624767303),
+        (14.104276657104492, 13.561129570007324, 0.4124999940395355),
+    ],
+    True: [
+        (14.318185452052525, 13.302713394165039, 0.4749999940395355),
+        (13.33071357182094, 12.493462562561035, 0.5583333373069763),
+    ],
+}
+
+
+@pytest.mark.parametrize("minibatch", [False, True])
+def test_sparse_labels_reproduce_the_dense_label_history(graph, tmp_path: Path, minibatch: bool) -> None:
+    cfg = _config(tmp_path, epochs=2, fanout=3)
+    res = train_graph(graph, cfg, out=tmp_path / "m.pt", progress=False, minibatch=minibatch)
+    got = [(h.train_loss, h.valid_loss, h.valid_recall) for h in res.history]
+    for (tl, vl, vr), (etl, evl, evr) in zip(got, DENSE_HISTORY[minibatch], strict=True):
+        assert tl == pytest.approx(etl, rel=1e-5) and vl == pytest.approx(evl, rel=1e-5)
+        assert vr == pytest.approx(evr, abs=1e-6)
 
 
 def test_training_lowers_validation_loss_and_beats_random(graph, tmp_path: Path) -> None:
