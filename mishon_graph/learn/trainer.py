@@ -125,8 +125,11 @@ class Trainer:
         self.optim.step()
         return float(loss.detach())
 
-    def train_epoch(self, epoch: int) -> float:
-        """One epoch (seeded by ``seed`` and ``epoch``, so a resumed run repeats it exactly); mean loss."""
+    def train_epoch(self, epoch: int, max_batches: int | None = None) -> float:
+        """One epoch (seeded by ``seed`` and ``epoch``, so a resumed run repeats it exactly); mean loss.
+
+        ``max_batches`` stops a mini-batch epoch after that many batches (benchmarks time batches).
+        """
         torch.manual_seed(self.config.seed * 100_003 + epoch)  # dropout
         self.model.train()
         if not self.minibatch:
@@ -136,7 +139,9 @@ class Trainer:
             return self._step(out, inp.labels[rows])
         gen = torch.Generator().manual_seed(self.config.seed * 100_003 + epoch)
         total, n = 0.0, 0
-        for batch in self._batches(self.train_rows, gen, shuffle=True):
+        for i, batch in enumerate(self._batches(self.train_rows, gen, shuffle=True)):
+            if max_batches is not None and i >= max_batches:
+                break
             total += self._step(self.model(*batch.args()), batch.labels) * batch.video.numel()
             n += batch.video.numel()
         return total / max(n, 1)
