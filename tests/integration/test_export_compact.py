@@ -25,8 +25,10 @@ def seeded(db: Runner, tmp_path: Path, neo4j_server):
 
 def same_graph(g1: ExportedGraph, g2: ExportedGraph) -> None:
     assert (g1.video_ids, g1.user_ids, g1.hashtags) == (g2.video_ids, g2.user_ids, g2.hashtags)
-    for k in ("video_user", "split", "labels", "user_cold", "engagement"):
+    for k in ("video_user", "split", "user_cold", "engagement"):
         assert torch.equal(getattr(g1, k), getattr(g2, k)), k
+    assert g1.labels.shape == g2.labels.shape
+    assert torch.equal(g1.labels.ptr, g2.labels.ptr) and torch.equal(g1.labels.idx, g2.labels.idx)
     assert sorted(g1.data.edge_types) == sorted(g2.data.edge_types)
     for store in [*g1.data.node_types, *g1.data.edge_types]:
         for key, value in g1.data[store].items():
