@@ -24,25 +24,26 @@ LABEL_TO_MODALITY = {label: name for name, label in MODALITIES.items()}
 META_NAME = "graph"
 
 
-def _pages(runner: Runner, name: str, size: int, **params: Any) -> Iterator[Row]:
+def _pages(
+    runner: Runner,
+    name: str,
+    size: int,
+    unpack: Callable[[list[Row]], list[Row]] = lambda rows: rows,
+    **params: Any,
+) -> Iterator[Row]:
+    """Keyset pagination by ``id``: pages of ``size`` rows (``unpack`` turns a compact page into rows)."""
     after = ""
     while True:
-        rows = runner.run_file(name, {**params, "after": after, "limit": size})
+        rows = unpack(runner.run_file(name, {**params, "after": after, "limit": size}))
         yield from rows
         if len(rows) < size:
             return
-        after = rows[-1]["id"]
+        after = max(r["id"] for r in rows)
 
 
-def _video_pages(runner: Runner, size: int) -> Iterator[Row]:
-    """Every video as ``{id, user_id, split}``, read in compact pages of ``size``."""
-    after = ""
-    while True:
-        page = runner.run_file("export/videos_page", {"after": after, "limit": size})[0]["videos"]
-        yield from ({"id": vid, "user_id": user, "split": split} for vid, user, split in page)
-        if len(page) < size:
-            return
-        after = max(v[0] for v in page)
+def _video_rows(page: list[Row]) -> list[Row]:
+    """A compact ``export/videos_page`` result as ``{id, user_id, split}`` rows."""
+    return [{"id": vid, "user_id": user, "split": split} for vid, user, split in page[0]["videos"]]
 
 
 def _by_ids(runner: Runner, name: str, ids: Sequence[str], size: int, **params: Any) -> Iterator[Row]:
@@ -117,7 +118,7 @@ def read_rows(
     say = progress or (lambda _m: None)
     if video_ids is None and user_ids is None:
         say("reading videos and users")
-        videos = list(_video_pages(runner, size))
+        videos = list(_pages(runner, "export/videos_page", size, _video_rows))
         users = list(_pages(runner, "export/users_page", size))
     else:
         seeds_v, seeds_u = sorted(set(video_ids or [])), sorted(set(user_ids or []))

@@ -76,7 +76,7 @@ def score_videos(
         artifact: A file written by ``mishon train``.
         video_ids: Videos to score (their J-hop subgraph is exported); ``None``: every video of ``split``.
         split: ``train``, ``valid``, ``test`` or ``None`` (all) when ``video_ids`` is ``None``.
-        graph: The whole graph as ``export_graph(runner, config)`` returned it earlier in this
+        graph: The whole graph as ``export_graph``/``export_for_training`` returned it earlier in this
             process (e.g. the one just trained on), scored instead of exporting it again; only with
             ``video_ids=None``. The caller vouches that the graph has not changed since.
 
