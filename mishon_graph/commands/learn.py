@@ -121,7 +121,49 @@ def infer_cmd(
     console.print(table)
 
 
+@click.command("tune")
+@click.option("--minutes", type=float, default=10.0, show_default=True, help="Time budget of the search.")
+@click.option("--trials", type=int, help="Stop after this many trials (default: only the time budget).")
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="GNN artifact whose scores mishon+ reads (default: <home>/models/mishon.pt when present).",
+)
+@click.pass_context
+def tune_cmd(ctx: click.Context, minutes: float, trials: int | None, model_path: Path | None) -> None:
+    """Search mishon+ settings on the validation split (Optuna) and store the best for recommend."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from mishon_graph.recommend.hybrid import tune_and_store
+
+    config = build_config(ctx)
+    if minutes <= 0 and not trials:
+        raise MishonError("--minutes must be > 0 (or give --trials)")
+    artifact = model_path or config.model_dir / "mishon.pt"
+    if model_path is not None and not artifact.is_file():
+        raise MishonError(f"{artifact}: no such model artifact")
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console)
+    with database(config) as runner, bar:
+        task = bar.add_task("tuning mishon+", total=trials or None)
+
+        def on_trial(number: int, value: float, best: float) -> None:
+            bar.update(task, advance=1,
+                       description=f"trial {number}: valid F1@{config.k} {value:.4f} (best {best:.4f})")
+
+        path, summary = tune_and_store(
+            runner, config, minutes=minutes, artifact=artifact if artifact.is_file() else None,
+            max_trials=trials, say=lambda m: err_console.print(f"[dim]{m}[/dim]"), on_trial=on_trial,
+        )
+    console.print(
+        f"{summary['trials']} trials in {summary['seconds']:.0f} s: "
+        f"cross-fitted validation F1@{summary['k']} "
+        f"{summary['start_valid_f1']:.4f} -> {summary['valid_f1']:.4f}; settings in {path}"
+    )
+
+
 def register(cli: click.Group) -> None:
-    """Attach ``mishon train`` and ``mishon infer`` to the top-level group."""
+    """Attach ``mishon train``, ``mishon infer`` and ``mishon tune`` to the top-level group."""
     cli.add_command(train_cmd)
     cli.add_command(infer_cmd)
+    cli.add_command(tune_cmd)

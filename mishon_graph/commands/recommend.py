@@ -45,9 +45,17 @@ def browser_hint(config: Config) -> str:
     help="Model artifact (default: <home>/models/mishon.pt).",
 )
 @click.option("--run-id", help="Run id to (re)write (default: <model>-<timestamp>).")
+@click.option(
+    "--method",
+    type=click.Choice(["mishon+", "mishon"]),
+    default="mishon+",
+    show_default=True,
+    help="mishon+: the ranker over graph, content and history evidence, fit on the validation split "
+    "(uses the trained GNN when there is one); mishon: the paper's model alone.",
+)
 @click.pass_context
 def recommend_cmd(
-    ctx: click.Context, k: int, videos: str, model_path: Path | None, run_id: str | None
+    ctx: click.Context, k: int, videos: str, model_path: Path | None, run_id: str | None, method: str
 ) -> None:
     """Score videos with a trained model and write their top-K as RECOMMENDS relationships."""
     from mishon_graph.recommend.runs import recommend_with_model
@@ -56,6 +64,9 @@ def recommend_cmd(
     if k < 1:
         raise MishonError(f"--k must be >= 1, got {k}")
     artifact = model_path or config.model_dir / "mishon.pt"
+    if method == "mishon+":
+        _recommend_hybrid(config, artifact, k, videos, run_id, explicit_model=model_path is not None)
+        return
     with database(config) as runner:
         run = recommend_with_model(runner, config, artifact=artifact, k=k, videos=videos, run_id=run_id)
     console.print(
@@ -65,14 +76,48 @@ def recommend_cmd(
     console.print(f"next: mishon evaluate --run-id {run.run_id}")
 
 
+def _recommend_hybrid(
+    config: Config, artifact: Path, k: int, videos: str, run_id: str | None, *, explicit_model: bool
+) -> None:
+    from mishon_graph.recommend.hybrid import recommend_hybrid
+
+    if videos != "test":
+        raise MishonError(
+            "mishon+ scores the test videos (its ranker is fit on the validation split); "
+            "use --method mishon for other videos"
+        )
+    if explicit_model and not artifact.is_file():
+        raise MishonError(f"{artifact}: no such model artifact")
+    gnn = artifact if artifact.is_file() else None
+    if gnn is None:
+        _say(f"no trained GNN at {artifact}: mishon+ runs without it (`mishon train` adds it)")
+    with database(config) as runner:
+        run, result = recommend_hybrid(runner, config, k=k, artifact=gnn, run_id=run_id, say=_say)
+    report = result.report()
+    for group in ("existing", "cold"):
+        if group in report:
+            r = report[group]
+            singles = [n for n in r["valid_f1"] if n != "ranker"]
+            best = max(singles, key=lambda n: r["valid_f1"][n], default=None)
+            line = f"{group} users: validation F1@{config.k} ranker {r['valid_f1']['ranker']:.3f}"
+            if best:
+                line += f", best single signal {best} {r['valid_f1'][best]:.3f}"
+            console.print(line + f"; scoring with {r['chosen']}")
+    console.print(f"run {run}: top {k} RECOMMENDS for {len(result.targets)} test videos (model mishon+)")
+    console.print(f"next: mishon evaluate --run-id {run}")
+
+
 @click.command("evaluate")
 @click.option("--k", "k_spec", default="1..9", show_default=True, help="Cut-offs: 1..9, 5 or 1,3,5.")
-@click.option("--run-id", help="MISHON's run (default: the newest run of model mishon).")
+@click.option("--run-id", help="The main run (default: the newest mishon+ run, else the newest mishon run).")
 @click.option(
     "--baselines/--no-baselines", default=True, show_default=True, help="Evaluate the baselines too."
 )
 @click.option(
-    "--ablations", is_flag=True, help="Train, store and evaluate the paper's ablations and C vs SC."
+    "--ablations",
+    is_flag=True,
+    help="Refit mishon+ without each signal group; train, store and evaluate the paper's ablations "
+    "and C vs SC.",
 )
 @click.option(
     "--split",

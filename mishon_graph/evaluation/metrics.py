@@ -120,3 +120,19 @@ def parse_ks(spec: str) -> list[int]:
     if not ks or min(ks) < 1:
         raise MishonError(f"bad K specification {spec!r}: K values must be >= 1")
     return sorted(set(ks))
+
+
+def top_lists(scores, video_ids: Sequence[str], vocab: Sequence[str], k: int) -> dict[str, list[str]]:
+    """Video id -> the ``k`` best columns of its row of ``scores`` (ties: lower column first)."""
+    import numpy as np
+
+    top = np.argsort(-np.asarray(scores), axis=1, kind="stable")[:, :k]
+    return {v: [vocab[j] for j in top[i]] for i, v in enumerate(video_ids)}
+
+
+def f1_of_scores(
+    scores, video_ids: Sequence[str], vocab: Sequence[str], truth: Mapping[str, Collection[str]], k: int
+) -> float:
+    """F1@K of a ``[len(video_ids), len(vocab)]`` score matrix against ``truth`` (those videos only)."""
+    sub = {v: truth.get(v, ()) for v in video_ids}
+    return evaluate_lists(top_lists(scores, video_ids, vocab, k), sub, [k])[k].f1

@@ -1,0 +1,262 @@
+"""Everything ``mishon+`` knows about a target video, as one signal matrix per source (no I/O).
+
+A :class:`Corpus` holds what the graph says from training data only: training posts with their
+hashtags and times, captions, pooled modality embeddings, each target's SIMILAR neighbours, JACCARD
+and POPULAR links, and (optionally) the trained GNN's probabilities. :func:`build_evidence` turns it
+into the signals of :mod:`mishon_graph.evaluation.signals` for a batch of targets.
+
+``as_new_user=True`` scores a target as a newcomer would be scored: nothing that reads the poster's
+own history (history, co-occurrence, JACCARD votes, the GNN's user vector) and no content neighbour
+posted by the same user. The cold-start ranker learns on validation videos seen this way, because
+validation never holds cold-start users.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from mishon_graph.evaluation.baselines import Target
+from mishon_graph.evaluation.signals import (
+    History,
+    cooccurrence_matrix,
+    cooccurrence_scores,
+    history_scores,
+    knn_neighbours,
+    mention_scores,
+    neighbour_votes,
+    popularity_scores,
+    user_profiles,
+    user_votes,
+)
+from mishon_graph.features.tfidf import fit_tfidf
+
+SIGNALS: tuple[str, ...] = (
+    "history",
+    "recent",
+    "cooccurrence",
+    "social",
+    "popular_users",
+    "similar",
+    "knn",
+    "text",
+    "mention",
+    "gnn",
+    "popularity",
+    "spread",
+)
+# Signals that read the poster: a newcomer has none of them.
+USER_SIGNALS = frozenset({"history", "recent", "cooccurrence", "social", "gnn"})
+GROUPS: dict[str, tuple[str, ...]] = {
+    "history": ("history", "recent", "cooccurrence"),
+    "graph": ("social", "popular_users", "similar", "gnn"),
+    "content": ("knn", "text", "mention"),
+    "gnn": ("gnn",),
+}
+
+
+@dataclass(frozen=True)
+class EvidenceSettings:
+    """Knobs of the signals (tuned on validation by ``mishon tune``).
+
+    Args:
+        half_life: Recency half-life of the ``recent`` history, in posts.
+        knn: Content neighbours (pooled embeddings) voting per target.
+        text_knn: Caption neighbours (character n-gram TF-IDF) voting per target.
+    """
+
+    half_life: float = 8.0
+    knn: int = 20
+    text_knn: int = 20
+
+
+@dataclass
+class Corpus:
+    """Training-only evidence read from the graph.
+
+    Args:
+        history: Training posts and the vocabulary.
+        texts: Video id -> caption, for training videos and targets.
+        embeddings: Modality -> video id -> pooled embedding.
+        similar: Video id -> its SIMILAR neighbours that are training videos, with the cosine.
+        jaccard: User id -> JACCARD neighbours with the Jaccard weight (both directions).
+        popular: Popular users (Algorithm 1) with their engagement weight.
+        gnn: Video id -> the trained GNN's probabilities over ``history.vocab`` (``None``: no GNN).
+        normalise: The hashtag normalisation of ingest (for caption mentions).
+    """
+
+    history: History
+    texts: Mapping[str, str]
+    embeddings: Mapping[str, Mapping[str, Sequence[float]]]
+    similar: Mapping[str, Sequence[tuple[str, float]]]
+    jaccard: Mapping[str, Sequence[tuple[str, float]]]
+    popular: Sequence[tuple[str, float]]
+    gnn: Mapping[str, np.ndarray] | None = None
+    normalise: Callable[[str], str] = str.lower
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def cond(self) -> sp.csr_matrix:
+        if "cond" not in self._cache:
+            self._cache["cond"] = cooccurrence_matrix(self.history)
+        return self._cache["cond"]
+
+    def profiles(self) -> tuple[dict[str, int], sp.csr_matrix]:
+        if "profiles" not in self._cache:
+            self._cache["profiles"] = user_profiles(self.history)
+        return self._cache["profiles"]
+
+    def spread(self) -> np.ndarray:
+        if "spread" not in self._cache:
+            self._cache["spread"] = self.history.spread
+        return self._cache["spread"]
+
+    def train_embeddings(self) -> np.ndarray | None:
+        """Training videos' pooled embeddings: per modality L2-normalised, concatenated."""
+        if "emb" not in self._cache:
+            ids = [p.video_id for p in self.history.posts]
+            self._cache["emb"] = _stacked(self.embeddings, ids)
+        return self._cache["emb"]
+
+    def text_vectors(self, target_texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        train_texts = [self.texts.get(p.video_id, "") for p in self.history.posts]
+        train, query = fit_tfidf(train_texts, target_texts)
+        return train, query
+
+
+@dataclass
+class Evidence:
+    """Signals for a batch of targets.
+
+    Attributes:
+        targets: The targets, in row order.
+        signals: Signal name -> ``[n, |H|]`` float32.
+        posts: ``[n]`` training posts of each poster as seen (0 for a newcomer).
+        context: Per-target facts the ranker may condition on (``[n]`` each): how much history the
+            poster has and how repetitive it is, how close the nearest content neighbours are.
+    """
+
+    targets: list[Target]
+    signals: dict[str, np.ndarray]
+    posts: np.ndarray
+    context: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def subset(self, rows: Sequence[int]) -> Evidence:
+        rows = list(rows)
+        return Evidence(
+            [self.targets[i] for i in rows],
+            {k: v[rows] for k, v in self.signals.items()},
+            self.posts[rows],
+            {k: v[rows] for k, v in self.context.items()},
+        )
+
+
+def _stacked(
+    embeddings: Mapping[str, Mapping[str, Sequence[float]]], ids: Sequence[str]
+) -> np.ndarray | None:
+    blocks = []
+    for m in sorted(embeddings):
+        emb = embeddings[m]
+        dims = {len(e) for e in emb.values()}
+        if len(dims) != 1:
+            continue
+        block = np.zeros((len(ids), dims.pop()), dtype=np.float32)
+        for i, v in enumerate(ids):
+            if v in emb:
+                block[i] = emb[v]
+        norms = np.linalg.norm(block, axis=1, keepdims=True)
+        blocks.append(block / np.where(norms > 0, norms, 1.0))
+    if not blocks:
+        return None
+    return np.concatenate(blocks, axis=1) / math.sqrt(len(blocks))
+
+
+def _same_user_mask(corpus: Corpus, targets: Sequence[Target]) -> Callable[[int, int], np.ndarray]:
+    posters = np.array([p.user_id for p in corpus.history.posts], dtype=object)
+
+    def mask(start: int, stop: int) -> np.ndarray:
+        users = np.array([t.user_id for t in targets[start:stop]], dtype=object)
+        return users[:, None] == posters[None, :]
+
+    return mask
+
+
+def build_evidence(
+    corpus: Corpus,
+    targets: Sequence[Target],
+    settings: EvidenceSettings = EvidenceSettings(),
+    *,
+    as_new_user: bool = False,
+    signals: Sequence[str] = SIGNALS,
+) -> Evidence:
+    """Every signal in ``signals`` for ``targets`` (see the module docstring for ``as_new_user``)."""
+    hist = corpus.history
+    n, v = len(targets), len(hist.vocab)
+    users = [t.user_id for t in targets]
+    zero = np.zeros((n, v), dtype=np.float32)
+    exclude = _same_user_mask(corpus, targets) if as_new_user else None
+    out: dict[str, np.ndarray] = {}
+    context: dict[str, np.ndarray] = {}
+    want = set(signals) - (USER_SIGNALS if as_new_user else set())
+    if "history" in want:
+        out["history"] = history_scores(hist, users)
+    if "recent" in want or "cooccurrence" in want:
+        recent = history_scores(hist, users, settings.half_life)
+        out["recent"] = recent
+        if "cooccurrence" in want:
+            out["cooccurrence"] = cooccurrence_scores(recent, corpus.cond())
+    if "social" in want:
+        out["social"] = user_votes(users, corpus.jaccard, corpus.profiles())
+    if "popular_users" in want:
+        links = {u: corpus.popular for u in users}
+        out["popular_users"] = user_votes(users, links, corpus.profiles())
+    if "similar" in want:
+        rows = hist.row_of
+        pairs = [
+            [
+                (rows[w], s)
+                for w, s in corpus.similar.get(t.video_id, ())
+                if w in rows and not (as_new_user and hist.posts[rows[w]].user_id == t.user_id)
+            ]
+            for t in targets
+        ]
+        out["similar"] = neighbour_votes(pairs, hist.matrix)
+    if "knn" in want:
+        train = corpus.train_embeddings()
+        if train is not None:
+            query = _stacked(corpus.embeddings, [t.video_id for t in targets])
+            pairs = knn_neighbours(query, train, settings.knn, exclude=exclude)
+            out["knn"] = neighbour_votes(pairs, hist.matrix)
+            context["knn_max"] = _closest(pairs)
+    if "text" in want:
+        train_t, query_t = corpus.text_vectors([corpus.texts.get(t.video_id, "") for t in targets])
+        if train_t.shape[1]:
+            pairs = knn_neighbours(query_t, train_t, settings.text_knn, exclude=exclude)
+            out["text"] = neighbour_votes(pairs, hist.matrix)
+            context["text_max"] = _closest(pairs)
+    if "mention" in want:
+        texts = [corpus.texts.get(t.video_id, "") for t in targets]
+        out["mention"] = mention_scores(texts, hist.index, corpus.normalise)
+    if "gnn" in want and corpus.gnn is not None:
+        out["gnn"] = np.stack([corpus.gnn.get(t.video_id, zero[0]) for t in targets]) if n else zero
+    if "popularity" in want:
+        out["popularity"] = popularity_scores(hist, n)
+    if "spread" in want:
+        out["spread"] = np.tile(np.log1p(corpus.spread()).astype(np.float32), (n, 1))
+    for name in signals:  # a signal without data (no embeddings, no GNN) is all zeros
+        out.setdefault(name, zero)
+    posts = np.array([0 if as_new_user else hist.posts_of(u) for u in users], dtype=np.float32)
+    habits = np.array(
+        [(0.0, 0.0) if as_new_user else hist.habits(u) for u in users], dtype=np.float32
+    ).reshape(n, 2)
+    context["distinct"], context["repeat"] = np.log1p(habits[:, 0]), habits[:, 1]
+    for key in ("knn_max", "text_max"):
+        context.setdefault(key, np.zeros(n, dtype=np.float32))
+    return Evidence(list(targets), {k: out[k] for k in signals}, posts, context)
+
+
+def _closest(pairs: Sequence[Sequence[tuple[int, float]]]) -> np.ndarray:
+    return np.array([max((w for _, w in p), default=0.0) for p in pairs], dtype=np.float32)

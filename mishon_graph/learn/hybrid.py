@@ -1,0 +1,245 @@
+"""``mishon+``: a learned ranker over the graph's evidence, fit on the validation split (no I/O).
+
+Two stages, as large recommenders do it. Candidates: for each target, the union of the top
+``per_signal`` hashtags of every signal (:mod:`mishon_graph.learn.evidence`) that has evidence for
+them. Ranking: a gradient-boosted tree classifier (scikit-learn ``HistGradientBoostingClassifier``)
+over each candidate's signal values, its rank under each signal and how much history the poster
+has, trained to predict whether the video carries the hashtag. Its learned combination replaces
+hand-set weights; it is fit on validation videos (never seen by the GNN's gradient steps) against
+training-only evidence, the same view the test videos get.
+
+It cannot silently lose to its parts: :func:`fit_ranker` measures, by user-grouped cross-fitting on
+the validation videos, the ranker's F1@K against every single signal's, and keeps the best of them
+(``chosen``) for scoring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mishon_graph.errors import MishonError
+from mishon_graph.evaluation.metrics import f1_of_scores
+from mishon_graph.learn.evidence import Evidence
+
+RANK_CAP = 100
+RANKER = "ranker"
+
+
+@dataclass(frozen=True)
+class RankerSettings:
+    """Candidate and tree settings (tuned on validation by ``mishon tune``)."""
+
+    per_signal: int = 20
+    learning_rate: float = 0.06
+    max_iter: int = 250
+    max_leaf_nodes: int = 31
+    min_samples_leaf: int = 40
+    l2: float = 1.0
+    folds: int = 3
+    seed: int = 42
+
+
+def signal_ranks(values: np.ndarray) -> np.ndarray:
+    """1-based rank of every hashtag per row (descending; ties by column), capped at ``RANK_CAP``;
+    hashtags with no evidence (value <= 0) get ``RANK_CAP``."""
+    order = np.argsort(-values, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(1, values.shape[1] + 1)[None, :], axis=1)
+    ranks = np.minimum(ranks, RANK_CAP).astype(np.float32)
+    ranks[values <= 0] = RANK_CAP
+    return ranks
+
+
+def candidates(ev: Evidence, names: Sequence[str], per_signal: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(rows, cols)`` of the candidate pairs: each signal's top ``per_signal`` with evidence."""
+    n, v = ev.posts.shape[0], next(iter(ev.signals.values())).shape[1]
+    keep = np.zeros((n, v), dtype=bool)
+    k = min(per_signal, v)
+    for name in names:
+        s = ev.signals[name]
+        if k == 0 or not s.any():
+            continue
+        top = np.argpartition(-s, k - 1, axis=1)[:, :k]
+        rows = np.repeat(np.arange(n), k)
+        cols = top.ravel()
+        good = s[rows, cols] > 0
+        keep[rows[good], cols[good]] = True
+    return np.nonzero(keep)
+
+
+def features(ev: Evidence, names: Sequence[str], rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """One row per candidate: each signal's value and rank, log(1 + poster's training posts), then the
+    target's context (sorted by name)."""
+    width = 2 * len(names) + 1 + len(ev.context)
+    if not len(rows):
+        return np.zeros((0, width), dtype=np.float32)
+    parts = []
+    for name in names:
+        s = ev.signals[name]
+        parts.append(s[rows, cols])
+        parts.append(signal_ranks(s)[rows, cols])
+    parts.append(np.log1p(ev.posts[rows]))
+    parts += [ev.context[key][rows] for key in sorted(ev.context)]
+    return np.stack(parts, axis=1).astype(np.float32)
+
+
+def _labels(
+    ev: Evidence,
+    truth: Mapping[str, Sequence[str]],
+    index: Mapping[str, int],
+    rows: np.ndarray,
+    cols: np.ndarray,
+) -> np.ndarray:
+    hit = np.zeros((len(ev.targets), len(index)), dtype=bool)
+    for i, t in enumerate(ev.targets):
+        for h in truth.get(t.video_id, ()):
+            j = index.get(h)
+            if j is not None:
+                hit[i, j] = True
+    return hit[rows, cols]
+
+
+def _dense(
+    n: int, v: int, rows: np.ndarray, cols: np.ndarray, values: np.ndarray, fallback: np.ndarray
+) -> np.ndarray:
+    """Candidates score ``1 + value``; everything else keeps ``fallback`` scaled below 1."""
+    out = np.tile((fallback / (fallback.max() + 1.0)).astype(np.float32), (n, 1))
+    out[rows, cols] = 1.0 + values
+    return out
+
+
+def _model(settings: RankerSettings):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(
+        learning_rate=settings.learning_rate,
+        max_iter=settings.max_iter,
+        max_leaf_nodes=settings.max_leaf_nodes,
+        min_samples_leaf=settings.min_samples_leaf,
+        l2_regularization=settings.l2,
+        early_stopping=False,
+        random_state=settings.seed,
+    )
+
+
+def signal_only(ev: Evidence, name: str) -> np.ndarray:
+    """Rank by one signal, popularity breaking ties (what a one-signal baseline would do)."""
+    pop = ev.signals.get("popularity")
+    tie = 0.0 if pop is None else 1e-6 * pop / (pop.max() + 1.0)
+    return ev.signals[name] + tie
+
+
+def f1_at(
+    scores: np.ndarray, ev: Evidence, vocab: Sequence[str], truth: Mapping[str, Sequence[str]], k: int
+) -> float:
+    """F1@K of a score matrix against ``truth`` (rows of ``ev.targets``)."""
+    return f1_of_scores(scores, [t.video_id for t in ev.targets], vocab, truth, k)
+
+
+@dataclass
+class Ranker:
+    """A fitted ``mishon+`` ranker.
+
+    Attributes:
+        names: Signals it reads, in feature order.
+        settings: Its settings.
+        chosen: ``ranker`` or the single signal that beat it on validation.
+        validation: Cross-fitted validation F1@K of the ranker and of each signal alone.
+        model: The fitted tree ensemble (``None`` when there was nothing to learn from).
+    """
+
+    names: tuple[str, ...]
+    settings: RankerSettings
+    vocab: list[str]
+    chosen: str = RANKER
+    validation: dict[str, float] = field(default_factory=dict)
+    model: object | None = None
+
+    def score(self, ev: Evidence) -> np.ndarray:
+        """``[n, |H|]`` scores, higher is better."""
+        if self.chosen != RANKER:
+            return signal_only(ev, self.chosen)
+        rows, cols = candidates(ev, self.names, self.settings.per_signal)
+        fallback = ev.signals.get("popularity", np.zeros((1, len(self.vocab))))[0]
+        if self.model is None or not len(rows):
+            return _dense(len(ev.targets), len(self.vocab), rows, cols, np.zeros(len(rows)), fallback)
+        prob = self.model.predict_proba(features(ev, self.names, rows, cols))[:, 1]
+        return _dense(len(ev.targets), len(self.vocab), rows, cols, prob, fallback)
+
+
+def _fit_model(ev: Evidence, truth, vocab, names, settings):
+    index = {h: i for i, h in enumerate(vocab)}
+    rows, cols = candidates(ev, names, settings.per_signal)
+    y = _labels(ev, truth, index, rows, cols)
+    if not len(rows) or y.all() or not y.any():
+        return None
+    model = _model(settings)
+    model.fit(features(ev, names, rows, cols), y)
+    return model
+
+
+def fit_ranker(
+    ev: Evidence,
+    truth: Mapping[str, Sequence[str]],
+    vocab: Sequence[str],
+    names: Sequence[str],
+    settings: RankerSettings = RankerSettings(),
+    *,
+    k: int = 5,
+    guard: bool = True,
+) -> Ranker:
+    """Fit on validation evidence ``ev`` with ground truth ``truth``; cross-fit to measure it.
+
+    Args:
+        ev: Evidence of the validation videos (training-only signals).
+        truth: Video id -> its hashtags (every one, also outside the vocabulary).
+        vocab: Columns of the signals.
+        names: Signals the ranker may read.
+        settings: Candidate and tree settings.
+        k: The cut-off the guard compares at.
+        guard: Keep the best single signal when it beats the cross-fitted ranker.
+    """
+    names = tuple(names)
+    if not ev.targets:
+        raise MishonError("mishon+ needs validation videos to learn from: none have hashtags")
+    ranker = Ranker(names, settings, list(vocab))
+    oof = cross_fit(ev, truth, vocab, names, settings)
+    ranker.validation[RANKER] = f1_at(oof, ev, vocab, truth, k)
+    for name in names:
+        if ev.signals[name].any():
+            ranker.validation[name] = f1_at(signal_only(ev, name), ev, vocab, truth, k)
+    best = max(ranker.validation, key=lambda m: (ranker.validation[m], m == RANKER))
+    if guard and best != RANKER:
+        ranker.chosen = best
+        return ranker
+    ranker.model = _fit_model(ev, truth, vocab, names, settings)
+    return ranker
+
+
+def cross_fit(
+    ev: Evidence,
+    truth: Mapping[str, Sequence[str]],
+    vocab: Sequence[str],
+    names: Sequence[str],
+    settings: RankerSettings,
+) -> np.ndarray:
+    """Out-of-fold scores: each user-grouped fold is scored by a ranker fit on the other folds."""
+    users = np.array([t.user_id for t in ev.targets], dtype=object)
+    uniq = np.unique(users)
+    rng = np.random.default_rng(settings.seed)
+    fold_of_user = dict(zip(uniq.tolist(), rng.permutation(len(uniq)) % max(settings.folds, 2), strict=True))
+    fold = np.array([fold_of_user[u] for u in users])
+    out = np.zeros((len(ev.targets), len(vocab)), dtype=np.float32)
+    for f in range(max(settings.folds, 2)):
+        test = np.nonzero(fold == f)[0]
+        train = np.nonzero(fold != f)[0]
+        if not len(test):
+            continue
+        part = ev.subset(test)
+        model = _fit_model(ev.subset(train), truth, vocab, names, settings) if len(train) else None
+        r = Ranker(tuple(names), settings, list(vocab), model=model)
+        out[test] = r.score(part)
+    return out

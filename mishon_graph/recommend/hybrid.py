@@ -1,0 +1,368 @@
+"""``mishon+`` on the graph: read the training-only evidence, fit the ranker on validation, write a run.
+
+What is read (all parameterised Cypher): training posts with their hashtags, times and captions;
+the captions of the videos to score; pooled modality embeddings; each target's SIMILAR neighbours
+among training videos; JACCARD and POPULAR links; and, when a trained GNN artifact exists, its
+probabilities for the validation and scored videos. Validation hashtags are read only as the
+ranker's labels; no valid/test hashtag reaches a signal.
+
+Existing users' videos are ranked by a ranker fit on validation videos; videos of users without
+training posts (cold-start) by a second ranker fit on the same validation videos seen as if their
+posters were new (see :mod:`mishon_graph.learn.evidence`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mishon_graph import constants
+from mishon_graph.config import Config
+from mishon_graph.db.runner import Runner
+from mishon_graph.errors import MishonError
+from mishon_graph.evaluation.baselines import Target
+from mishon_graph.evaluation.signals import History, Post
+from mishon_graph.ingest.preprocess import normalise_hashtag
+from mishon_graph.learn.evidence import (
+    GROUPS,
+    SIGNALS,
+    USER_SIGNALS,
+    Corpus,
+    EvidenceSettings,
+    build_evidence,
+)
+from mishon_graph.learn.hybrid import Ranker, RankerSettings, fit_ranker
+from mishon_graph.recommend.baselines import read_embeddings
+from mishon_graph.recommend.evaluate import HISTORY_SPLITS, read_truth
+from mishon_graph.recommend.write import write_recommendations
+
+MODEL = "mishon+"
+ABLATIONS: dict[str, tuple[str, ...]] = {
+    "no_graph": GROUPS["graph"],
+    "no_gnn": GROUPS["gnn"],
+    "no_history": GROUPS["history"],
+    "no_content": GROUPS["content"],
+}
+
+
+@dataclass(frozen=True)
+class HybridSettings:
+    """Evidence and ranker settings, stored by ``mishon tune`` in ``<model_dir>/mishon+.json``."""
+
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
+    ranker: RankerSettings = field(default_factory=RankerSettings)
+
+    def as_dict(self) -> dict:
+        return {"evidence": asdict(self.evidence), "ranker": asdict(self.ranker)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> HybridSettings:
+        try:
+            return cls(EvidenceSettings(**d.get("evidence", {})), RankerSettings(**d.get("ranker", {})))
+        except TypeError as exc:
+            raise MishonError(f"bad mishon+ settings: {exc}") from None
+
+
+def settings_path(config: Config) -> Path:
+    return config.model_dir / f"{MODEL}.json"
+
+
+def load_settings(config: Config) -> HybridSettings:
+    """Tuned settings when ``mishon tune`` stored some, else the defaults."""
+    path = settings_path(config)
+    if not path.is_file():
+        return HybridSettings()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise MishonError(
+            f"{path}: unreadable mishon+ settings ({exc}); delete it or rerun `mishon tune`"
+        ) from None
+    return HybridSettings.from_dict(data.get("settings", data))
+
+
+def read_posts(runner: Runner) -> tuple[list[Post], dict[str, str]]:
+    """Training posts and their captions."""
+    rows = runner.run_file("recommend/history_posts", {"splits": list(HISTORY_SPLITS)})
+    posts = [
+        Post(r["video_id"], r["user_id"], r["created_at"] or "", tuple(sorted(r["hashtags"]))) for r in rows
+    ]
+    return posts, {r["video_id"]: r["text"] or "" for r in rows}
+
+
+def read_targets(runner: Runner, split: str, users: str = "all") -> tuple[list[Target], dict[str, str]]:
+    rows = runner.run_file("recommend/target_posts", {"split": split, "users": users})
+    return [Target(r["video_id"], r["user_id"]) for r in rows], {r["video_id"]: r["text"] or "" for r in rows}
+
+
+def read_similar(runner: Runner, video_ids: Sequence[str], batch: int) -> dict[str, list[tuple[str, float]]]:
+    out: dict[str, list[tuple[str, float]]] = {}
+    for i in range(0, len(video_ids), batch):
+        rows = runner.run_file(
+            "recommend/similar_neighbours",
+            {"ids": list(video_ids[i : i + batch]), "splits": list(HISTORY_SPLITS)},
+        )
+        for r in rows:
+            out.setdefault(r["video_id"], []).append((r["neighbour"], float(r["weight"])))
+    return out
+
+
+def read_links(runner: Runner) -> tuple[dict[str, list[tuple[str, float]]], list[tuple[str, float]]]:
+    """JACCARD neighbours per user (both directions) and the popular users with their weight."""
+    jaccard: dict[str, list[tuple[str, float]]] = {}
+    popular: dict[str, float] = {}
+    for r in runner.run_file("recommend/user_links"):
+        if r["type"] == "JACCARD":
+            jaccard.setdefault(r["source"], []).append((r["target"], float(r["weight"])))
+            jaccard.setdefault(r["target"], []).append((r["source"], float(r["weight"])))
+        else:
+            popular[r["source"]] = float(r["weight"])
+    return jaccard, sorted(popular.items())
+
+
+def gnn_probabilities(
+    runner: Runner, config: Config, artifact: Path | None, splits: Sequence[str], vocab: Sequence[str]
+) -> dict[str, np.ndarray] | None:
+    """The trained GNN's probabilities over ``vocab`` for the videos of ``splits`` (None: no artifact)."""
+    if artifact is None or not Path(artifact).is_file():
+        return None
+    from mishon_graph.learn.export import export_graph
+    from mishon_graph.learn.infer import score_videos
+
+    graph = export_graph(runner, config, labels=False)
+    out: dict[str, np.ndarray] = {}
+    index = {h: i for i, h in enumerate(vocab)}
+    for split in splits:
+        scores = score_videos(runner, config, Path(artifact), split=split, graph=graph)
+        cols = [index.get(h) for h in scores.hashtags]
+        keep = [i for i, c in enumerate(cols) if c is not None]
+        for vid, row in zip(scores.video_ids, scores.scores, strict=True):
+            full = np.zeros(len(vocab), dtype=np.float32)
+            full[[cols[i] for i in keep]] = row[keep]
+            out[vid] = full
+    return out
+
+
+@dataclass
+class HybridInputs:
+    """The corpus plus the validation (fit) and scored targets."""
+
+    corpus: Corpus
+    valid: list[Target]
+    valid_truth: dict[str, list[str]]
+    targets: list[Target]
+
+
+def read_inputs(
+    runner: Runner,
+    config: Config,
+    *,
+    split: str,
+    artifact: Path | None,
+    say: Callable[[str], None] = lambda _m: None,
+) -> HybridInputs:
+    """Everything :func:`fit_and_score` needs, read once."""
+    say("mishon+: reading training posts, targets, links and embeddings")
+    posts, texts = read_posts(runner)
+    vocab = sorted({h for p in posts for h in p.hashtags})
+    if not vocab:
+        raise MishonError("no training video has hashtags: nothing to learn from")
+    valid, valid_texts = read_targets(runner, constants.VALID, "existing")
+    truth = read_truth(runner, constants.VALID, "existing")
+    valid = [t for t in valid if truth.get(t.video_id)]
+    targets, target_texts = read_targets(runner, split, "all")
+    ids = sorted({t.video_id for t in valid} | {t.video_id for t in targets})
+    jaccard, popular = read_links(runner)
+    embeddings = read_embeddings(runner, [constants.TRAIN, constants.VALID, split])
+    similar = read_similar(runner, ids, config.batch_rows)
+    gnn = None
+    if artifact is not None and Path(artifact).is_file():
+        say(f"mishon+: GNN probabilities from {artifact}")
+        gnn = gnn_probabilities(runner, config, artifact, sorted({constants.VALID, split}), vocab)
+    corpus = Corpus(
+        history=History(posts, vocab),
+        texts={**texts, **valid_texts, **target_texts},
+        embeddings=embeddings,
+        similar=similar,
+        jaccard=jaccard,
+        popular=popular,
+        gnn=gnn,
+        normalise=normalise_hashtag,
+    )
+    return HybridInputs(corpus, valid, truth, targets)
+
+
+@dataclass
+class HybridResult:
+    """Scores of the targets and what the rankers measured on validation."""
+
+    targets: list[Target]
+    vocab: list[str]
+    scores: np.ndarray
+    existing: Ranker
+    cold: Ranker | None
+    signals: tuple[str, ...]
+
+    def report(self) -> dict:
+        out = {
+            "signals": list(self.signals),
+            "existing": {"chosen": self.existing.chosen, "valid_f1": self.existing.validation},
+        }
+        if self.cold is not None:
+            out["cold"] = {"chosen": self.cold.chosen, "valid_f1": self.cold.validation}
+        return out
+
+
+def fit_and_score(
+    inputs: HybridInputs,
+    settings: HybridSettings,
+    *,
+    exclude: Sequence[str] = (),
+    k: int = 5,
+    chunk: int = 2048,
+) -> HybridResult:
+    """Fit the existing-user and cold-start rankers on validation, then score the targets.
+
+    Args:
+        inputs: From :func:`read_inputs`.
+        settings: Evidence and ranker settings.
+        exclude: Signals left out (ablations).
+        k: Cut-off of the validation guard.
+        chunk: Targets scored together (bounds memory at ``chunk x |H|`` per signal).
+    """
+    corpus, vocab = inputs.corpus, list(inputs.corpus.history.vocab)
+    names = tuple(s for s in SIGNALS if s not in set(exclude))
+    if corpus.gnn is None:
+        names = tuple(s for s in names if s != "gnn")
+    if not names:
+        raise MishonError("mishon+ needs at least one signal")
+    ev_valid = build_evidence(corpus, inputs.valid, settings.evidence, signals=names)
+    existing = fit_ranker(ev_valid, inputs.valid_truth, vocab, names, settings.ranker, k=k)
+    history = corpus.history
+    cold_rows = [i for i, t in enumerate(inputs.targets) if history.posts_of(t.user_id) == 0]
+    cold = None
+    cold_names = tuple(s for s in names if s not in USER_SIGNALS)
+    if cold_rows and cold_names:
+        ev_new = build_evidence(corpus, inputs.valid, settings.evidence, as_new_user=True, signals=cold_names)
+        cold = fit_ranker(ev_new, inputs.valid_truth, vocab, cold_names, settings.ranker, k=k)
+    scores = np.zeros((len(inputs.targets), len(vocab)), dtype=np.float32)
+    cold_set = set(cold_rows)
+    for group, ranker, as_new, sig in (
+        ("existing", existing, False, names),
+        ("cold", cold, True, cold_names),
+    ):
+        rows = [i for i in range(len(inputs.targets)) if (i in cold_set) == (group == "cold")]
+        if not rows or ranker is None:
+            continue
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            ev = build_evidence(
+                corpus, [inputs.targets[i] for i in part], settings.evidence, as_new_user=as_new, signals=sig
+            )
+            scores[part] = ranker.score(ev)
+    return HybridResult(list(inputs.targets), vocab, scores, existing, cold, names)
+
+
+def recommend_hybrid(
+    runner: Runner,
+    config: Config,
+    *,
+    k: int = 10,
+    split: str = constants.TEST,
+    artifact: Path | None = None,
+    run_id: str | None = None,
+    exclude: Sequence[str] = (),
+    model: str = MODEL,
+    settings: HybridSettings | None = None,
+    inputs: HybridInputs | None = None,
+    say: Callable[[str], None] = lambda _m: None,
+) -> tuple[str, HybridResult]:
+    """Fit ``mishon+`` and write its top-``k`` for the ``split`` videos as one RECOMMENDS run.
+
+    Returns:
+        The run id and the :class:`HybridResult` (validation figures in ``report()``).
+    """
+    from mishon_graph.recommend.runs import new_run_id
+
+    if split not in constants.SPLITS:
+        raise MishonError(f"unknown split {split!r}; choose from {', '.join(constants.SPLITS)}")
+    settings = settings or load_settings(config)
+    if inputs is None:
+        inputs = read_inputs(runner, config, split=split, artifact=artifact, say=say)
+    if not inputs.targets:
+        raise MishonError(f"no {split} videos to recommend for")
+    say(f"mishon+: fitting the ranker on {len(inputs.valid)} validation videos")
+    result = fit_and_score(inputs, settings, exclude=exclude, k=config.k)
+    run_id = run_id or new_run_id(model)
+    write_recommendations(
+        runner,
+        [t.video_id for t in result.targets],
+        result.vocab,
+        result.scores,
+        k=min(k, len(result.vocab)),
+        model=model,
+        run_id=run_id,
+        batch_size=config.batch_rows,
+    )
+    return run_id, result
+
+
+def tune_and_store(
+    runner: Runner,
+    config: Config,
+    *,
+    minutes: float,
+    artifact: Path | None = None,
+    max_trials: int | None = None,
+    say: Callable[[str], None] = lambda _m: None,
+    on_trial: Callable[[int, float, float], None] | None = None,
+) -> tuple[Path, dict]:
+    """Tune ``mishon+`` on the validation split (:func:`mishon_graph.learn.tune.tune`) and store the
+    best settings where ``recommend`` and ``evaluate`` read them; returns (path, summary)."""
+    import os
+    import tempfile
+    import time
+
+    from mishon_graph.learn.tune import tune
+
+    inputs = read_inputs(runner, config, split=constants.TEST, artifact=artifact, say=say)
+    names = tuple(s for s in SIGNALS if s != "gnn" or inputs.corpus.gnn is not None)
+    start = load_settings(config)
+    say(
+        f"tuning mishon+ for {minutes:g} min on {len(inputs.valid)} validation videos "
+        f"(cross-fitted F1@{config.k})"
+    )
+    result = tune(
+        inputs.corpus,
+        inputs.valid,
+        inputs.valid_truth,
+        names,
+        (start.evidence, start.ranker),
+        minutes=minutes,
+        k=config.k,
+        seed=config.seed,
+        max_trials=max_trials,
+        on_trial=on_trial,
+    )
+    best = HybridSettings(result.evidence, result.ranker)
+    summary = {
+        "settings": best.as_dict(),
+        "valid_f1": result.best_f1,
+        "start_valid_f1": result.start_f1,
+        "trials": len(result.trials),
+        "seconds": round(result.seconds, 1),
+        "k": config.k,
+        "gnn": inputs.corpus.gnn is not None,
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    path = settings_path(config)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".mishon+-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(summary, f, indent=1)
+    os.replace(tmp, path)
+    return path, summary
