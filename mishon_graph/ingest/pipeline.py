@@ -62,7 +62,8 @@ def ingest(
     if rejects_path is not None:
         write_rejects(Path(rejects_path), dataset.rejects)
     posts, users, pre = preprocess(dataset, config)
-    splits, cold = assign_splits(posts, users, config)
+    split = assign_splits(posts, users, config)
+    splits, cold = split
     report = IngestReport(
         dataset=dataset.name,
         loaded_users=len(dataset.users),
@@ -72,6 +73,7 @@ def ingest(
         preprocess=pre,
         splits={s: sum(1 for v in splits.values() if v == s) for s in SPLITS},
         cold_start_users=len(cold),
+        valid_rule=split.valid_rule,
         rejects_path=str(rejects_path) if rejects_path else None,
     )
     apply_schema(runner)

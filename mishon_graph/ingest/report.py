@@ -26,6 +26,7 @@ class IngestReport:
         preprocess: The preprocessing report.
         splits: Videos per split.
         cold_start_users: Held-out users.
+        valid_rule: How the validation posts were chosen (per-user cut or the global fallback).
         written: Rows written per step.
         removed: Stale nodes removed per kind (previous ingest no longer in this dataset).
         seconds: Wall time of the ingest (after loading).
@@ -40,6 +41,7 @@ class IngestReport:
     preprocess: PreprocessReport
     splits: dict[str, int] = field(default_factory=dict)
     cold_start_users: int = 0
+    valid_rule: str = ""
     written: dict[str, int] = field(default_factory=dict)
     removed: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -75,6 +77,8 @@ class IngestReport:
         lines.append(("kept", f"{pre.posts_out} videos, {pre.users_out} users, {pre.vocabulary} hashtags"))
         lines.append(("modalities", ", ".join(pre.modalities) or "none"))
         lines.append(("splits", ", ".join(f"{k} {v}" for k, v in self.splits.items())))
+        if self.valid_rule:
+            lines.append(("validation posts", self.valid_rule))
         lines.append(("cold-start users", str(self.cold_start_users)))
         lines += [(f"removed stale {k}", str(v)) for k, v in self.removed.items() if v]
         lines.append(("written", ", ".join(f"{k} {v}" for k, v in self.written.items())))

@@ -11,6 +11,13 @@ Rules (MISHON.md "Splits"), for a user with ``n`` posts in time order (ties keep
 When every post carries the dataset's own split, that split is kept; no users are sampled as
 cold-start then. Users whose record declares ``cold_start`` form the cold-start set instead of a
 sample (their posts all become test).
+
+Validation fallback: with many short histories (one-post creators) the per-user cut leaves almost no
+validation posts, and early stopping and the ``mishon+`` ranker would learn from a handful of videos.
+When it leaves fewer than ``MIN_VALID_SHARE`` of the ``round(valid_frac * n)`` posts a global cut
+would hold out (``n`` = the non-test posts of non-cold-start users), the latest ``round(valid_frac *
+n)`` of those posts across all users (time order, ties by post id) become valid instead, the rest
+train. Test posts are the same either way. :attr:`SplitResult.valid_rule` says which rule was used.
 """
 
 from __future__ import annotations
@@ -18,19 +25,28 @@ from __future__ import annotations
 import math
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 from mishon_graph.config import Config
 from mishon_graph.constants import TEST, TRAIN, VALID
 from mishon_graph.ingest.records import PostRecord, UserRecord
 
+MIN_VALID_SHARE = 0.5
+PER_USER = "per-user time cut"
 
-class SplitResult(NamedTuple):
-    """Split per post id and the held-out cold-start user ids (unpacks as ``splits, cold``)."""
+
+@dataclass(frozen=True)
+class SplitResult:
+    """Split per post id, the held-out cold-start user ids (unpacks as ``splits, cold``) and the
+    rule that chose the validation posts."""
 
     splits: dict[str, str]
     cold_start: frozenset[str]
+    valid_rule: str = PER_USER
+
+    def __iter__(self) -> Iterator:
+        return iter((self.splits, self.cold_start))
 
 
 def round_half_up(x: float) -> int:
@@ -71,7 +87,7 @@ def assign_splits(posts: Sequence[PostRecord], users: Sequence[UserRecord], conf
     if posts and all(p.split is not None for p in posts):
         # The dataset's own split; declared cold-start users are still honoured.
         splits = {p.id: (TEST if p.user_id in declared else str(p.split)) for p in posts}
-        return SplitResult(splits, declared)
+        return SplitResult(splits, declared, "the dataset's own split")
     cold = declared or pick_cold_start(posters, config.cold_start_frac, config.seed)
     by_user: dict[str, list[PostRecord]] = defaultdict(list)
     for post in posts:
@@ -87,4 +103,21 @@ def assign_splits(posts: Sequence[PostRecord], users: Sequence[UserRecord], conf
         n_train, n_valid, _ = split_sizes(len(ordered), config.test_frac, config.valid_frac)
         for i, post in enumerate(ordered):
             splits[post.id] = TRAIN if i < n_train else VALID if i < n_train + n_valid else TEST
-    return SplitResult(splits, cold)
+    return _with_enough_validation(posts, splits, cold, config.valid_frac)
+
+
+def _with_enough_validation(
+    posts: Sequence[PostRecord], splits: dict[str, str], cold: frozenset[str], valid_frac: float
+) -> SplitResult:
+    """The per-user split, or the global latest-posts validation cut when the former holds too few."""
+    pool = [p for p in posts if splits[p.id] in (TRAIN, VALID)]
+    want = round_half_up(valid_frac * len(pool))
+    have = sum(1 for p in pool if splits[p.id] == VALID)
+    if want == 0 or have >= MIN_VALID_SHARE * want:
+        return SplitResult(splits, cold)
+    ordered = sorted(pool, key=lambda p: (p.created_at, p.id))
+    out = dict(splits)
+    for i, post in enumerate(ordered):
+        out[post.id] = VALID if i >= len(ordered) - want else TRAIN
+    rule = f"latest {want} non-test posts across users (the per-user cut left {have})"
+    return SplitResult(out, cold, rule)

@@ -63,7 +63,9 @@ def test_cold_start_users_have_only_test_posts_and_are_seeded() -> None:
     for p in posts:
         if p.user_id in cold:
             assert splits[p.id] == "test"
-    assert {splits[p.id] for p in posts if p.user_id not in cold} == {"train", "test"}
+    # 5 posts a user leave no per-user validation post, so the global fallback holds out 3 of 32.
+    assert {splits[p.id] for p in posts if p.user_id not in cold} == {"train", "valid", "test"}
+    assert sum(1 for v in splits.values() if v == "valid") == 3
 
 
 def test_declared_cold_start_users_replace_the_sample() -> None:
@@ -83,3 +85,28 @@ def test_own_split_is_kept() -> None:
     splits, cold = assign_splits(posts, [UserRecord("a"), UserRecord("b")], Config(home="/tmp/x"))
     assert splits == {"1": "train", "2": "valid", "3": "test"}
     assert cold == frozenset()
+
+
+def test_validation_falls_back_to_the_latest_posts_when_the_per_user_cut_leaves_too_few() -> None:
+    # Twenty one-post creators and one with 6 posts: the per-user cut makes 1 validation post
+    # (6 posts -> test 1, valid 1, train 4), under half of the 3 a global cut holds out of 25.
+    posts = [p for u in range(20) for p in _posts(f"one{u:02d}", 1)] + _posts("many", 6)
+    users = [UserRecord(p.user_id) for p in posts]
+    config = Config(home="/tmp/x", cold_start_frac=0.0, valid_frac=0.1, test_frac=0.2)
+    result = assign_splits(posts, users, config)
+    pool = sorted((p for p in posts if result.splits[p.id] != "test"), key=lambda p: (p.created_at, p.id))
+    assert len(pool) == 25
+    assert [result.splits[p.id] for p in pool[-3:]] == ["valid"] * 3
+    assert all(result.splits[p.id] == "train" for p in pool[:-3])
+    assert result.valid_rule.startswith("latest 3 non-test posts")
+    assert "left 1" in result.valid_rule
+    # test posts are what the per-user cut made them
+    assert [p.id for p in posts if result.splits[p.id] == "test"] == ["many-0"]
+
+
+def test_per_user_validation_is_kept_when_it_is_large_enough() -> None:
+    posts = [p for u in range(4) for p in _posts(f"u{u}", 20)]
+    users = [UserRecord(f"u{u}") for u in range(4)]
+    result = assign_splits(posts, users, Config(home="/tmp/x", cold_start_frac=0.0))
+    assert result.valid_rule == "per-user time cut"
+    assert sum(1 for v in result.splits.values() if v == "valid") == 4 * 2
