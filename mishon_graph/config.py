@@ -55,7 +55,8 @@ class Config:
         weight_decay: Adam weight decay.
         dropout: Dropout on the concatenated representation.
         epochs: Maximum training epochs.
-        patience: Early-stopping patience in epochs on the validation metric.
+        patience: Early-stopping patience in epochs on the validation F1@K.
+        lr_patience: Epochs without a better validation F1@K before the learning rate halves.
         batch_size: Seed nodes per mini-batch when neighbour sampling.
         fanout: Neighbours sampled per node and hop in mini-batch training.
         full_batch_gb: Train full-batch when the estimated memory stays below this (GiB).
@@ -102,6 +103,7 @@ class Config:
     dropout: float = 0.2
     epochs: int = 100
     patience: int = 10
+    lr_patience: int = 4
     batch_size: int = 1024
     fanout: int = 10
     full_batch_gb: float = 8.0
@@ -153,7 +155,10 @@ class Config:
         need(self.hidden_dim >= 1, f"hidden dim must be >= 1, got {self.hidden_dim}")
         need(self.lr > 0, f"learning rate must be > 0, got {self.lr}")
         need(0.0 <= self.dropout < 1.0, f"dropout must be in [0, 1), got {self.dropout}")
-        need(self.epochs >= 1 and self.patience >= 1, "epochs and patience must be >= 1")
+        need(
+            self.epochs >= 1 and self.patience >= 1 and self.lr_patience >= 1,
+            "epochs, patience and lr_patience must be >= 1",
+        )
         need(self.batch_size >= 1 and self.batch_rows >= 1, "batch sizes must be >= 1")
         need(self.fanout >= 1, f"fanout must be >= 1, got {self.fanout}")
         need(self.full_batch_gb > 0, f"full-batch memory limit must be > 0, got {self.full_batch_gb}")

@@ -23,8 +23,8 @@ from mishon_graph.learn.model import VARIANTS
     show_default=True,
     help="The model or one of the paper's ablations.",
 )
-@click.option("--epochs", type=int, help="Maximum epochs (default 100; early stopping on validation loss).")
-@click.option("--patience", type=int, help="Stop after this many epochs without a better validation loss.")
+@click.option("--epochs", type=int, help="Maximum epochs (default 100; early stopping on validation F1@K).")
+@click.option("--patience", type=int, help="Stop after this many epochs without a better validation F1@K.")
 @device_option("Where to train (default auto).")
 @click.option("--hidden-dim", "hidden_dim", type=int, help="Width of modality, user and SAGE vectors (128).")
 @click.option("--depth", type=int, help="GraphSAGE depth J (default 2).")
@@ -66,7 +66,8 @@ def train_cmd(
     mode = "mini-batch" if res.minibatch else "full-batch"
     console.print(
         f"{res.variant}: {res.epochs_run} epochs ({mode}, {res.device}, {res.seconds:.1f} s); "
-        f"best epoch {res.best_epoch}, {res.monitored} loss {res.best_valid_loss:.4f}"
+        f"best epoch {res.best_epoch}, {res.monitored} F1@{config.k} {res.best_valid_f1:.4f}, "
+        f"loss {res.best_valid_loss:.4f}"
         + (" (early stop)" if res.stopped_early else "")
     )
     console.print(f"artifact: {res.artifact}")

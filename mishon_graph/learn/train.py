@@ -1,6 +1,11 @@
 """``mishon train``: export, train with early stopping, checkpoint every epoch, save the artifact.
 
-A checkpoint (model, Adam state, best weights, history) is written atomically after every epoch;
+Model selection: the epoch with the best validation F1@K (the metric users are served on; the
+validation loss breaks ties) is kept, training stops after ``patience`` epochs without one, and the
+learning rate halves after ``lr_patience`` such epochs (``ReduceLROnPlateau``). The per-epoch curves
+(losses, recall, F1, learning rate) are stored in the artifact's metadata (``history``).
+
+A checkpoint (model, Adam state, scheduler, best weights, history) is written atomically after every epoch;
 ``resume=True`` continues from it. Each epoch is seeded by (seed, epoch), so a run killed after
 epoch N and resumed ends exactly where an uninterrupted run ends.
 """
@@ -47,6 +52,8 @@ class EpochStats:
     valid_recall: float
     seconds: float
     best: bool
+    valid_f1: float = 0.0
+    lr: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -68,6 +75,7 @@ class TrainResult:
     seconds: float
     history: list[EpochStats] = field(default_factory=list)
     graph: dict[str, int] = field(default_factory=dict)
+    best_valid_f1: float = 0.0
 
 
 def checkpoint_path(out: Path) -> Path:
@@ -90,6 +98,7 @@ def _fingerprint(graph: ExportedGraph, config: Config, variant: str, minibatch: 
         "hidden_dim": config.hidden_dim,
         "depth": config.depth,
         "lr": config.lr,
+        "lr_patience": config.lr_patience,
     }
 
 
@@ -115,6 +124,13 @@ def _meta(
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         **extra,
     }
+
+
+def better(f1: float, loss: float, best_f1: float, best_loss: float) -> bool:
+    """Model selection: a higher validation F1@K wins; at equal F1 (within 1e-6) the lower loss."""
+    if f1 > best_f1 + 1e-6:
+        return True
+    return abs(f1 - best_f1) <= 1e-6 and loss < best_loss
 
 
 def train_graph(
@@ -147,7 +163,7 @@ def train_graph(
     valid_rows, monitored = valid_or_train(graph)
     ckpt = checkpoint_path(out)
     fingerprint = _fingerprint(graph, config, variant, minibatch)
-    start, best_loss, best_epoch, bad = 1, float("inf"), 0, 0
+    start, best_loss, best_f1, best_epoch, bad = 1, float("inf"), -1.0, 0, 0
     best_state = copy.deepcopy(trainer.model.state_dict())
     history: list[EpochStats] = []
     done = False
@@ -159,9 +175,11 @@ def train_graph(
             )
         trainer.model.load_state_dict(state["model"])
         trainer.optim.load_state_dict(state["optim"])
-        best_state, best_loss, best_epoch, bad = (
+        trainer.scheduler.load_state_dict(state["scheduler"])
+        best_state, best_loss, best_f1, best_epoch, bad = (
             state["best_state"],
             state["best_loss"],
+            state["best_f1"],
             state["best_epoch"],
             state["bad"],
         )
@@ -182,14 +200,16 @@ def train_graph(
         while not done and epoch <= config.epochs:
             te = time.monotonic()
             train_loss = trainer.train_epoch(epoch)
-            v_loss, v_recall = trainer.evaluate(valid_rows)
-            improved = v_loss < best_loss
+            v_loss, v_recall, v_f1 = trainer.evaluate(valid_rows)
+            lr = float(trainer.optim.param_groups[0]["lr"])
+            improved = better(v_f1, v_loss, best_f1, best_loss)
             if improved:
-                best_loss, best_epoch, bad = v_loss, epoch, 0
+                best_loss, best_f1, best_epoch, bad = v_loss, v_f1, epoch, 0
                 best_state = copy.deepcopy(trainer.model.state_dict())
             else:
                 bad += 1
-            es = EpochStats(epoch, train_loss, v_loss, v_recall, time.monotonic() - te, improved)
+            trainer.scheduler.step(v_f1)
+            es = EpochStats(epoch, train_loss, v_loss, v_recall, time.monotonic() - te, improved, v_f1, lr)
             history.append(es)
             done = bad >= config.patience or epoch == config.epochs
             atomic_save(
@@ -199,8 +219,10 @@ def train_graph(
                     "done": done,
                     "model": trainer.model.state_dict(),
                     "optim": trainer.optim.state_dict(),
+                    "scheduler": trainer.scheduler.state_dict(),
                     "best_state": best_state,
                     "best_loss": best_loss,
+                    "best_f1": best_f1,
                     "best_epoch": best_epoch,
                     "bad": bad,
                     "history": [h.as_dict() for h in history],
@@ -212,7 +234,7 @@ def train_graph(
                 completed=epoch,
                 description=(
                     f"{variant} epoch {epoch}: train {train_loss:.3f}  {monitored} loss {v_loss:.3f}  "
-                    f"recall@{config.k} {v_recall:.3f}{' *' if improved else ''}"
+                    f"F1@{config.k} {v_f1:.3f}  lr {lr:.2g}{' *' if improved else ''}"
                 ),
             )
             if on_epoch is not None:
@@ -223,8 +245,10 @@ def train_graph(
     extra = {
         "best_epoch": best_epoch,
         "best_valid_loss": best_loss,
+        "best_valid_f1": best_f1,
         "monitored": monitored,
         "minibatch": minibatch,
+        "history": [h.as_dict() for h in history],
     }
     save_artifact(out, trainer.model, _meta(trainer, config, variant, encoders or {}, extra))
     return TrainResult(
@@ -236,6 +260,7 @@ def train_graph(
         best_epoch=best_epoch,
         best_valid_loss=best_loss,
         monitored=monitored,
+        best_valid_f1=best_f1,
         stopped_early=bool(history) and history[-1].epoch < config.epochs,
         seconds=time.monotonic() - t0,
         history=history,

@@ -12,6 +12,7 @@ from torch import Tensor
 from mishon_graph.config import Config
 from mishon_graph.constants import TRAIN
 from mishon_graph.errors import MishonError
+from mishon_graph.evaluation.metrics import f1_score
 from mishon_graph.learn.batches import ModelInput, NeighborSampler, full_input, induced_input
 from mishon_graph.learn.data import ExportedGraph
 from mishon_graph.learn.labels import SparseLabels
@@ -41,8 +42,8 @@ def full_batch_bytes(graph: ExportedGraph, hidden_dim: int) -> int:
     )
 
 
-def recall_at_k(logits: Tensor, labels: SparseLabels | Tensor, k: int) -> float:
-    """Mean over videos with ground truth of ``|top-K n G| / |G|``.
+def precision_recall_at_k(logits: Tensor, labels: SparseLabels | Tensor, k: int) -> tuple[float, float]:
+    """Mean over videos with ground truth of ``|top-K n G| / K`` and of ``|top-K n G| / |G|``.
 
     Args:
         logits: ``[n, |H|]`` scores.
@@ -55,12 +56,22 @@ def recall_at_k(logits: Tensor, labels: SparseLabels | Tensor, k: int) -> float:
     counts = labels.counts()
     has = counts > 0
     if not bool(has.any()):
-        return 0.0
+        return 0.0, 0.0
     top = torch.topk(logits, min(k, logits.shape[1]), dim=1).indices
     rows = labels.row_of()
     hit = (top[rows] == labels.idx.unsqueeze(1)).any(dim=1).to(torch.float32)
     hits = torch.zeros(labels.num_rows, dtype=torch.float32, device=logits.device).index_add_(0, rows, hit)
-    return float((hits[has] / counts[has].to(torch.float32)).mean())
+    return float((hits[has] / k).mean()), float((hits[has] / counts[has].to(torch.float32)).mean())
+
+
+def recall_at_k(logits: Tensor, labels: SparseLabels | Tensor, k: int) -> float:
+    """Mean over videos with ground truth of ``|top-K n G| / |G|``."""
+    return precision_recall_at_k(logits, labels, k)[1]
+
+
+def f1_at_k(logits: Tensor, labels: SparseLabels | Tensor, k: int) -> float:
+    """F1 of the mean precision and mean recall at ``k`` (as the evaluation computes it)."""
+    return f1_score(*precision_recall_at_k(logits, labels, k))
 
 
 class Trainer:
@@ -99,6 +110,11 @@ class Trainer:
             variant=variant,
         ).to(device)
         self.optim = torch.optim.Adam(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        # Halve the learning rate after ``lr_patience`` epochs without a better validation F1.
+        self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            self.optim, mode="max", factor=0.5, patience=config.lr_patience, threshold=1e-4,
+            threshold_mode="abs", min_lr=config.lr / 64,
+        )
         self.train_rows = graph.split_index(TRAIN)
         relations = VARIANT_EDGES[variant] if self.model.depth > 0 else set()
         self.sampler = NeighborSampler(graph, relations, config.fanout, self.model.depth)
@@ -165,7 +181,8 @@ class Trainer:
             labels.append(batch.labels.cpu())
         return torch.cat(outs), SparseLabels.cat(labels)
 
-    def evaluate(self, rows: Tensor) -> tuple[float, float]:
-        """Eq. 21 loss and recall@K on video rows ``rows``."""
+    def evaluate(self, rows: Tensor) -> tuple[float, float, float]:
+        """Eq. 21 loss, recall@K and F1@K on video rows ``rows``."""
         logits, labels = self.predict(rows)
-        return float(mishon_loss(logits, labels)), recall_at_k(logits, labels, self.config.k)
+        precision, recall = precision_recall_at_k(logits, labels, self.config.k)
+        return float(mishon_loss(logits, labels)), recall, f1_score(precision, recall)

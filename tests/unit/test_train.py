@@ -74,7 +74,7 @@ def test_training_lowers_validation_loss_and_beats_random(graph, tmp_path: Path)
     trainer = Trainer(graph, _config(tmp_path), "mishon", False, torch.device("cpu"))
     trainer.model.load_state_dict(load_artifact(res.artifact).state_dict)
     test_rows = graph.split_index("valid")
-    _, recall = trainer.evaluate(test_rows)
+    _, recall, _ = trainer.evaluate(test_rows)
     gen = torch.Generator().manual_seed(0)
     random_recall = recall_at_k(
         torch.rand(test_rows.numel(), len(graph.hashtags), generator=gen), graph.labels[test_rows], 3
@@ -153,3 +153,22 @@ def test_bad_variant_and_device(graph, tmp_path: Path) -> None:
     if not torch.cuda.is_available():
         with pytest.raises(MishonError, match="no CUDA"):
             train_graph(graph, _config(tmp_path, device="cuda"), out=tmp_path / "m.pt", progress=False)
+
+
+def test_model_selection_prefers_f1_then_loss() -> None:
+    from mishon_graph.learn.train import better
+
+    assert better(0.31, 9.0, 0.30, 8.0)  # higher F1 wins even with a higher loss
+    assert not better(0.29, 7.0, 0.30, 8.0)
+    assert better(0.30, 7.5, 0.30, 8.0)  # same F1: lower loss wins
+    assert not better(0.30, 8.5, 0.30, 8.0)
+
+
+def test_f1_at_k_on_a_hand_example() -> None:
+    from mishon_graph.learn.trainer import f1_at_k, precision_recall_at_k
+
+    logits = torch.tensor([[3.0, 2.0, 1.0], [1.0, 2.0, 3.0]])
+    labels = torch.tensor([[1.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+    # top-2: row 0 {0, 1} hits 1 of 2; row 1 {2, 1} hits 0 of 1
+    assert precision_recall_at_k(logits, labels, 2) == pytest.approx((0.25, 0.25))
+    assert f1_at_k(logits, labels, 2) == pytest.approx(0.25)
