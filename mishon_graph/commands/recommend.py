@@ -113,11 +113,11 @@ def _recommend_hybrid(
 @click.option(
     "--baselines/--no-baselines", default=True, show_default=True, help="Evaluate the baselines too."
 )
+@click.option("--ablations", is_flag=True, help="Refit mishon+ without each signal group (the graph, ...).")
 @click.option(
-    "--ablations",
+    "--paper-ablations",
     is_flag=True,
-    help="Refit mishon+ without each signal group; train, store and evaluate the paper's ablations "
-    "and C vs SC.",
+    help="Train, store and evaluate the paper's four ablations and C vs SC (one training each).",
 )
 @click.option(
     "--split",
@@ -143,6 +143,7 @@ def evaluate_cmd(
     run_id: str | None,
     baselines: bool,
     ablations: bool,
+    paper_ablations: bool,
     split: str,
     neighbours: int,
     out_dir: Path | None,
@@ -162,6 +163,7 @@ def evaluate_cmd(
             ks=ks,
             baselines=baselines,
             ablations=ablations,
+            paper_ablations=paper_ablations,
             split=split,
             out_dir=out,
             neighbours=neighbours,

@@ -17,25 +17,38 @@ NGRAMS = (2, 4)
 MAX_FEATURES = 200_000
 
 
-def fit_tfidf(train_texts: Sequence[str], *others: Sequence[str]) -> list[sp.csr_matrix]:
-    """TF-IDF rows of ``train_texts`` and of each sequence in ``others``, fit on ``train_texts``.
+class CaptionVectors:
+    """TF-IDF fit once on the training captions, then applied to any caption.
 
-    Returns empty (zero-column) matrices when no training caption has a usable character.
+    Args:
+        train_texts: Training captions (the vocabulary and IDF come from these only).
     """
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
-    vec = TfidfVectorizer(
-        analyzer="char_wb",
-        ngram_range=NGRAMS,
-        min_df=2,
-        sublinear_tf=True,
-        max_features=MAX_FEATURES,
-        lowercase=True,
-        dtype=np.float64,
-    )
-    texts = [t or "" for t in train_texts]
-    try:
-        train = vec.fit_transform(texts).tocsr()
-    except ValueError:  # empty vocabulary: no caption text at all
-        return [sp.csr_matrix((len(t), 0)) for t in (train_texts, *others)]
-    return [train, *(vec.transform([t or "" for t in o]).tocsr() for o in others)]
+    def __init__(self, train_texts: Sequence[str]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self._vec = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=NGRAMS,
+            min_df=2,
+            sublinear_tf=True,
+            max_features=MAX_FEATURES,
+            lowercase=True,
+            dtype=np.float64,
+        )
+        try:
+            self.train = self._vec.fit_transform([t or "" for t in train_texts]).tocsr()
+            self.fitted = True
+        except ValueError:  # empty vocabulary: no caption has a usable character
+            self.train = sp.csr_matrix((len(train_texts), 0))
+            self.fitted = False
+
+    @property
+    def dim(self) -> int:
+        return int(self.train.shape[1])
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Rows for ``texts`` (zero columns when nothing was fit)."""
+        if not self.fitted:
+            return sp.csr_matrix((len(texts), 0))
+        return self._vec.transform([t or "" for t in texts]).tocsr()

@@ -33,7 +33,7 @@ from mishon_graph.evaluation.signals import (
     user_profiles,
     user_votes,
 )
-from mishon_graph.features.tfidf import fit_tfidf
+from mishon_graph.features.tfidf import CaptionVectors
 
 SIGNALS: tuple[str, ...] = (
     "history",
@@ -122,9 +122,13 @@ class Corpus:
         return self._cache["emb"]
 
     def text_vectors(self, target_texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        train_texts = [self.texts.get(p.video_id, "") for p in self.history.posts]
-        train, query = fit_tfidf(train_texts, target_texts)
-        return train, query
+        """Training captions' TF-IDF rows (fit once) and the rows of ``target_texts``."""
+        if "tfidf" not in self._cache:
+            self._cache["tfidf"] = CaptionVectors(
+                [self.texts.get(p.video_id, "") for p in self.history.posts]
+            )
+        vectors = self._cache["tfidf"]
+        return vectors.train, vectors.transform(target_texts)
 
 
 @dataclass

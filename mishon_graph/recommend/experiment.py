@@ -25,7 +25,7 @@ from mishon_graph.evaluation.metrics import Metrics
 from mishon_graph.evaluation.report import markdown_table, write_report
 from mishon_graph.recommend.baselines import write_baselines
 from mishon_graph.recommend.evaluate import check_ks, evaluate_run, read_run, read_truth
-from mishon_graph.recommend.runs import latest_run
+from mishon_graph.recommend.runs import latest_run, run_model
 from mishon_graph.recommend.write import write_scores
 
 if TYPE_CHECKING:
@@ -70,6 +70,7 @@ class Evaluation:
     comparisons: dict[str, dict[str, Difference]] = field(default_factory=dict)
     hybrid: dict = field(default_factory=dict)
     table_k: int = 5
+    main: str = MAIN
 
     def best_baseline(self, group: str = "existing") -> str | None:
         """The baseline with the highest F1 at ``table_k`` in ``group`` (the one to beat)."""
@@ -85,14 +86,14 @@ class Evaluation:
             out += "\nCold-start users (test split)\n\n" + markdown_table(self.cold, self.table_k)
         for group, diffs in self.comparisons.items():
             if diffs:
-                out += f"\n{MAIN} vs each method, {group} users\n\n" + comparison_table(diffs)
+                out += f"\n{self.main} vs each method, {group} users\n\n" + comparison_table(diffs, self.main)
         return out
 
 
-def comparison_table(diffs: dict[str, Difference]) -> str:
+def comparison_table(diffs: dict[str, Difference], main: str = MAIN) -> str:
     """``| compared with | F1 main | F1 other | difference | 95% interval | verdict |``."""
     lines = [
-        f"| {MAIN} vs | F1@{next(iter(diffs.values())).k} {MAIN} | F1 other | difference | "
+        f"| {main} vs | F1@{next(iter(diffs.values())).k} {main} | F1 other | difference | "
         "paired bootstrap 95% interval | verdict |",
         "|---|---|---|---|---|---|",
     ]
@@ -182,6 +183,7 @@ def evaluate_all(
     ks: Iterable[int] = range(1, 10),
     baselines: bool = True,
     ablations: bool = False,
+    paper_ablations: bool = False,
     split: str = constants.TEST,
     out_dir: Path | None = None,
     neighbours: int = 20,
@@ -197,8 +199,9 @@ def evaluate_all(
         run_id: The main run (default: the newest ``mishon+`` run, else the newest ``mishon`` run).
         ks: Cut-offs.
         baselines: Write and evaluate the plain baselines and the validation-tuned ones.
-        ablations: Also train, score and evaluate the paper's ablations and the content-only model
-            (each a full training), and refit ``mishon+`` without each signal group.
+        ablations: Refit ``mishon+`` without each signal group (seconds to minutes each).
+        paper_ablations: Also train, score and evaluate the paper's ablations and the content-only
+            model (each a full training).
         split: Split evaluated (``test``).
         out_dir: Where ``existing/``, ``cold_start/`` and ``comparison.md`` go (``None``: not written).
         neighbours: Voting neighbours of the content k-NN baseline.
@@ -212,14 +215,15 @@ def evaluate_all(
     k_max = ks[-1]
     ev = Evaluation(table_k=5 if 5 in ks else k_max)
     main = run_id or _newest(runner, HYBRID) or latest_run(runner, "mishon")
-    ev.runs[MAIN] = main
+    ev.main = MAIN if run_model(runner, main) == HYBRID else MISHON
+    ev.runs[ev.main] = main
     check_ks(runner, main, ks)  # fail before writing baselines or training ablations
     paper = _newest(runner, "mishon")
     if paper and paper != main:
         ev.runs[MISHON] = paper
     has_cold = any(read_truth(runner, split, "cold").values())
     inputs = None
-    if baselines or ablations:
+    if baselines or ablations or paper_ablations:
         from mishon_graph.recommend.hybrid import read_inputs
 
         artifact = config.model_dir / "mishon.pt"
@@ -233,20 +237,24 @@ def evaluate_all(
         say("writing baseline runs")
         for name, rid in write_baselines(runner, k=k_max, split=split, neighbours=neighbours).items():
             ev.runs[BASELINE_LABELS[name]] = rid
-        tuned, info = write_tuned_baselines(
-            runner,
-            inputs,
-            load_settings(config),
-            k=k_max,
-            k_tune=ev.table_k,
-            batch_size=config.batch_rows,
-            say=say,
-        )
-        ev.hybrid["tuned_baselines"] = info
-        for name, rid in tuned.items():
-            ev.runs[BASELINE_LABELS[name]] = rid
+        if not inputs.valid:
+            say("no validation video has hashtags: the validation-tuned baselines are skipped")
+        else:
+            tuned, info = write_tuned_baselines(
+                runner,
+                inputs,
+                load_settings(config),
+                k=k_max,
+                k_tune=ev.table_k,
+                batch_size=config.batch_rows,
+                say=say,
+            )
+            ev.hybrid["tuned_baselines"] = info
+            for name, rid in tuned.items():
+                ev.runs[BASELINE_LABELS[name]] = rid
     if ablations:
         _hybrid_ablations(runner, config, ev, inputs, k_max, split, say)
+    if paper_ablations:
         _paper_ablations(runner, config, ev, k_max, split, has_cold, progress, say)
     say("evaluating stored runs")
     for method, rid in ev.runs.items():
@@ -259,7 +267,7 @@ def evaluate_all(
             label = COLD_LABELS[MISHON] if method == MISHON else method
             ev.cold[label] = evaluate_run(runner, rid, ks, split, "cold")
     say("paired bootstrap comparisons")
-    others = {m: r for m, r in ev.runs.items() if m != MAIN}
+    others = {m: r for m, r in ev.runs.items() if m != ev.main}
     ev.comparisons["existing"] = compare(
         runner, main, others, ks, split, "existing", k=ev.table_k, seed=config.seed
     )
@@ -283,10 +291,10 @@ def evaluate_all(
 def _write_comparisons(ev: Evaluation, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "comparison.md"
-    text = f"# {MAIN} against every other method (paired bootstrap, F1@{ev.table_k})\n"
+    text = f"# {ev.main} against every other method (paired bootstrap, F1@{ev.table_k})\n"
     for group, diffs in ev.comparisons.items():
         if diffs:
-            text += f"\n## {group} users\n\n" + comparison_table(diffs)
+            text += f"\n## {group} users\n\n" + comparison_table(diffs, ev.main)
     path.write_text(text, encoding="utf-8")
     (out_dir / "comparison.json").write_text(
         json.dumps(
@@ -303,6 +311,9 @@ def _write_comparisons(ev: Evaluation, out_dir: Path) -> Path:
 def _hybrid_ablations(runner, config, ev: Evaluation, inputs, k: int, split: str, say) -> None:
     from mishon_graph.recommend.hybrid import ABLATIONS, load_settings, recommend_hybrid
 
+    if not inputs.valid:
+        say("no validation video has hashtags: mishon+ ablations skipped")
+        return
     settings = load_settings(config)
     for name, label in HYBRID_ABLATION_LABELS.items():
         if name == "no_gnn" and inputs.corpus.gnn is None:

@@ -101,3 +101,11 @@ def latest_run(runner: Runner, model: str = "mishon") -> str:
         if row["model"] == model:
             return str(row["run_id"])
     raise MishonError(f"no stored {model} run: run `mishon recommend` first or pass --run-id")
+
+
+def run_model(runner: Runner, run_id: str) -> str | None:
+    """The ``model`` a stored run was written by (``None``: no such run)."""
+    for row in list_runs(runner):
+        if row["run_id"] == run_id:
+            return str(row["model"])
+    return None

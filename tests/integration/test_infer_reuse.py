@@ -61,6 +61,6 @@ def test_ablations_train_and_score_every_variant_on_one_export(
 
     for module in (export, train_module):  # every export reads its rows through read_rows
         monkeypatch.setattr(module, "read_rows", counted)
-    ev = evaluate_all(db, config, ks=[1, 3], baselines=False, ablations=True)
-    assert set(ev.existing) == {"MISHON", *ABLATION_LABELS.values()}
+    ev = evaluate_all(db, config, ks=[1, 3], baselines=False, paper_ablations=True)
+    assert set(ev.existing) == {"MISHON (paper)", *ABLATION_LABELS.values()}
     assert calls == [True]  # one whole-graph export for all four variants, training and scoring

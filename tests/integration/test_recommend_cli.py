@@ -27,12 +27,15 @@ def test_evaluate_and_query_commands(db: Runner, neo4j_server, tmp_path: Path) -
     out = tmp_path / "report"
     result = run(cli, ["evaluate", "--k", "1..4", "--out", str(out)], env=env)
     assert result.exit_code == 0, result.output
-    assert "| MISHON | 1.000 | 0.500 | 0.750 | 0.600 | 2 |" not in result.output  # table is at K = 4
+    assert "| MISHON (paper) | 1.000 | 0.500 | 0.750 | 0.600 | 2 |" not in result.output  # table is at K = 4
     assert "| method (K = 4) |" in result.output and "| content kNN |" in result.output
     assert "Cold-start users" in result.output
     with (out / "existing" / "results.csv").open() as f:
         rows = {(r["method"], int(r["k"])): r for r in csv.DictReader(f)}
-    assert float(rows[("MISHON", 2)]["recall"]) == 0.75 and float(rows[("MISHON", 2)]["hit"]) == 1.0
+    assert (
+        float(rows[("MISHON (paper)", 2)]["recall"]) == 0.75
+        and float(rows[("MISHON (paper)", 2)]["hit"]) == 1.0
+    )
     assert len(rows) == 5 * 4
     assert (out / "cold_start" / "f1_at_k.png").is_file()
 
