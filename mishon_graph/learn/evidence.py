@@ -56,6 +56,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "graph": ("social", "popular_users", "similar", "gnn"),
     "content": ("knn", "text", "mention"),
     "gnn": ("gnn",),
+    "social": ("social", "popular_users"),
 }
 
 

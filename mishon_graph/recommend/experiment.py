@@ -51,6 +51,7 @@ ABLATION_LABELS = {
 HYBRID_ABLATION_LABELS = {
     "no_graph": "MISHON+ without the graph (SIMILAR, JACCARD, POPULAR, GNN)",
     "no_gnn": "MISHON+ without the GNN",
+    "no_social": "MISHON+ without social links (JACCARD, POPULAR): cold-start C",
     "no_history": "MISHON+ without the poster's history",
     "no_content": "MISHON+ without content kNN and mentions",
 }

@@ -44,6 +44,7 @@ MODEL = "mishon+"
 ABLATIONS: dict[str, tuple[str, ...]] = {
     "no_graph": GROUPS["graph"],
     "no_gnn": GROUPS["gnn"],
+    "no_social": GROUPS["social"],
     "no_history": GROUPS["history"],
     "no_content": GROUPS["content"],
 }
@@ -284,7 +285,8 @@ def recommend_hybrid(
     """Fit ``mishon+`` and write its top-``k`` for the ``split`` videos as one RECOMMENDS run.
 
     Returns:
-        The run id and the :class:`HybridResult` (validation figures in ``report()``).
+        The run id and the :class:`HybridResult` (validation figures in ``report()``, also written to
+        ``<runs_dir>/<run id>.json``).
     """
     from mishon_graph.recommend.runs import new_run_id
 
@@ -298,6 +300,11 @@ def recommend_hybrid(
     say(f"mishon+: fitting the ranker on {len(inputs.valid)} validation videos")
     result = fit_and_score(inputs, settings, exclude=exclude, k=config.k)
     run_id = run_id or new_run_id(model)
+    report_path = config.runs_dir / f"{run_id}.json"
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    report_path.write_text(
+        json.dumps({"run_id": run_id, "model": model, **result.report()}, indent=1), encoding="utf-8"
+    )
     write_recommendations(
         runner,
         [t.video_id for t in result.targets],
