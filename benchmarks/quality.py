@@ -192,6 +192,87 @@ def summarise(name: str, home: Path, out: Path, seed_f1: list[float], seconds: f
     return record
 
 
+def keep_reports(name: str, home: Path, docs: Path) -> Path:
+    """Copy the data set's evaluation reports (Markdown, CSV, comparison) under ``docs/<name>/``."""
+    dest = docs / name
+    if dest.exists():
+        shutil.rmtree(dest)
+    for sub in ("existing", "cold_start"):
+        src = home / "eval" / sub
+        if src.is_dir():
+            (dest / sub).mkdir(parents=True, exist_ok=True)
+            for f in ("results.md", "results.csv", "f1_at_k.png"):
+                shutil.copy2(src / f, dest / sub / f)
+    for f in ("comparison.md", "comparison.json"):
+        shutil.copy2(home / "eval" / f, dest / f)
+    return dest
+
+
+README_BEGIN = "<!-- quality:begin (written by benchmarks/quality.py; do not edit by hand) -->"
+README_END = "<!-- quality:end -->"
+
+
+def readme_block(records: list[dict[str, Any]], docs_rel: str) -> str:
+    """The README's results table and per-set detail, from the records of one run."""
+    lines = [
+        README_BEGIN,
+        "| data set | test videos | mishon+ F1@5 | best baseline | its F1@5 | ratio "
+        "| difference, 95% interval | verdict |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in records:
+        lines.append(
+            f"| {r['dataset']} (existing users) | {r['test_videos']} | {r['model_f1_at_5']:.3f} | "
+            f"{r['best_baseline']} | {r['best_baseline_f1_at_5']:.3f} | {r['ratio']:.2f}x | "
+            f"{r['model_f1_at_5'] - r['best_baseline_f1_at_5']:+.3f} "
+            f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}] | {r['verdict']} |"
+        )
+        c = r.get("cold_start")
+        if c:
+            lines.append(
+                f"| {r['dataset']} (cold-start users) | {c['test_videos']} | {c['model_f1_at_5']:.3f} | "
+                f"{c['best_baseline']} | {c['best_baseline_f1_at_5']:.3f} | {c['ratio']:.2f}x | "
+                f"{c['model_f1_at_5'] - c['best_baseline_f1_at_5']:+.3f} [{c['ci_low']:+.3f}, "
+                f"{c['ci_high']:+.3f}] | {c['verdict']} |"
+            )
+    lines.append("")
+    for r in records:
+        v, g, sd = r["valid"], r["gnn"], r["seeds"]
+        lines.append(f"**{r['dataset']}** ({r['seconds'] / 60:.0f} min end to end): ")
+        lines.append(
+            f"validation F1@5 (cross-fitted) {v['model_f1_at_5_crossfitted']:.3f} vs best baseline "
+            f"{v['best_baseline']} {v['best_baseline_f1_at_5']:.3f}; GNN best epoch {g['best_epoch']} of "
+            f"{g['epochs_run']} ({g['seconds']:.0f} s); seeds {len(sd['f1_at_5'])}: F1@5 {sd['mean']:.3f}"
+            + (f" +- {sd['sd']:.3f}" if len(sd["f1_at_5"]) > 1 else "")
+            + "."
+        )
+        ablations = {m: d for m, d in r["vs_every_method"].items() if "without" in m or "ablation" in m}
+        if ablations:
+            parts = [
+                f"{m}: {d['diff']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}] {d['verdict']}"
+                for m, d in ablations.items()
+            ]
+            lines.append("mishon+ minus each ablation: " + "; ".join(parts) + ".")
+        if "cold_start" in r and r["cold_start"].get("SC_over_C"):
+            c = r["cold_start"]
+            lines.append(
+                f"Cold-start SC / C (mishon+ / mishon+ without social links): {c['SC_over_C']:.2f}x."
+            )
+        lines.append(f"Tables: [{docs_rel}/{r['dataset']}/]({docs_rel}/{r['dataset']}/comparison.md).")
+        lines.append("")
+    lines.append(README_END)
+    return "\n".join(lines)
+
+
+def update_readme(readme: Path, block: str) -> None:
+    text = readme.read_text(encoding="utf-8")
+    if README_BEGIN not in text or README_END not in text:
+        raise SystemExit(f"{readme}: no quality block markers")
+    head, rest = text.split(README_BEGIN, 1)
+    _, tail = rest.split(README_END, 1)
+    readme.write_text(head + block + tail, encoding="utf-8")
+
+
 def gnn_meta(path: Path) -> dict[str, Any]:
     from mishon_graph.learn.artifact import load_artifact
 
@@ -213,12 +294,20 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=1, help="Full trainings with seeds 42, 43, ...")
     parser.add_argument("--work", type=Path, default=ROOT / "quality-work", help="Homes of the runs.")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "quality.jsonl")
+    parser.add_argument(
+        "--readme", action="store_true", help="Rewrite README.md's results block from this run."
+    )
+    parser.add_argument("--from-jsonl", action="store_true", help="Only rewrite the README block from --out.")
     args = parser.parse_args()
     names = [n for n in args.datasets.split(",") if n]
     unknown = [n for n in names if n not in DATASETS]
     if unknown:
         parser.error(f"unknown data set {unknown[0]!r}; choose from {', '.join(DATASETS)}")
     seeds = [42 + i for i in range(max(args.seeds, 1))]
+    if args.from_jsonl:
+        records = [json.loads(line) for line in args.out.read_text(encoding="utf-8").splitlines() if line]
+        update_readme(ROOT / "README.md", readme_block(records, "docs/results/quality"))
+        return
     records = []
     for name in names:
         spec = DATASETS[name]
@@ -226,11 +315,14 @@ def main() -> None:
             print(json.dumps({"dataset": name, "skipped": f"{spec['source']} not found"}), flush=True)
             continue
         record = run_dataset(name, spec, args.work, seeds)
+        keep_reports(name, args.work / name, args.out.parent / "quality")
         records.append(record)
         print(json.dumps(record), flush=True)
     if records:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+        if args.readme:
+            update_readme(ROOT / "README.md", readme_block(records, "docs/results/quality"))
     print("\nsummary (existing users, F1@5; interval: paired bootstrap 95% of model - best baseline)")
     for r in records:
         print(
