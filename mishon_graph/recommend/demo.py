@@ -1,8 +1,9 @@
 """``mishon demo``: the whole pipeline end to end on one machine, nothing downloaded.
 
 synthetic micro-videos with real media (or a loader's dataset) -> ingest -> features -> graph ->
-train -> recommend -> evaluate (+ baselines). Stages are imported inside the function so that this
-module stays light and the pipeline reads top to bottom.
+train -> recommend (the paper's MISHON and the default mishon+) -> evaluate (+ baselines). Stages
+are imported inside the function so that this module stays light and the pipeline reads top to
+bottom.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from pathlib import Path
 from mishon_graph.config import Config
 from mishon_graph.db.runner import Runner
 from mishon_graph.recommend.experiment import Evaluation, evaluate_all
+from mishon_graph.recommend.hybrid import MODEL as HYBRID
+from mishon_graph.recommend.hybrid import recommend_hybrid
 from mishon_graph.recommend.runs import RunSummary, recommend_with_model
 
 DEMO_RUN = "demo-mishon"
+DEMO_HYBRID_RUN = "demo-mishon+"
 
 
 @dataclass
@@ -77,11 +81,18 @@ def run_demo(
     build_graph(runner, config, progress=progress)
     say("training MISHON")
     result = train(runner, config, variant="mishon", progress=progress)
-    say("writing recommendations for the test videos")
-    run = recommend_with_model(runner, config, artifact=result.artifact, k=k, run_id=DEMO_RUN, model="mishon")
+    say("writing the paper model's recommendations for the test videos")
+    recommend_with_model(runner, config, artifact=result.artifact, k=k, run_id=DEMO_RUN, model="mishon")
+    say("fitting mishon+ on the validation videos and writing its recommendations")
+    hybrid_run, hybrid = recommend_hybrid(
+        runner, config, k=k, artifact=result.artifact, run_id=DEMO_HYBRID_RUN, say=say
+    )
+    written = int(runner.run_file("recommend/run_summary", {"run_id": hybrid_run})[0]["n"])
+    run = RunSummary(hybrid_run, HYBRID, len(hybrid.targets), written, k)
     report_dir = config.runs_dir / "demo"
-    say("evaluating MISHON and baselines")
+    say("evaluating mishon+, MISHON and baselines")
     evaluation = evaluate_all(
         runner, config, run_id=run.run_id, ks=ks, baselines=baselines, out_dir=report_dir, notify=say
     )
     return DemoResult(Path(dataset), run, evaluation, report_dir)
+
