@@ -98,7 +98,7 @@ class Config:
     aggregator: str = "mean"
     hidden_dim: int = 128
     attention: bool = True
-    lr: float = 5e-3
+    lr: float = 0.02
     weight_decay: float = 0.0
     dropout: float = 0.2
     epochs: int = 100

@@ -71,8 +71,8 @@ class EvidenceSettings:
     """
 
     half_life: float = 8.0
-    knn: int = 20
-    text_knn: int = 20
+    knn: int = 30
+    text_knn: int = 30
 
 
 @dataclass

@@ -33,11 +33,11 @@ class RankerSettings:
     """Candidate and tree settings (tuned on validation by ``mishon tune``)."""
 
     per_signal: int = 20
-    learning_rate: float = 0.06
-    max_iter: int = 250
+    learning_rate: float = 0.04
+    max_iter: int = 300
     max_leaf_nodes: int = 31
-    min_samples_leaf: int = 40
-    l2: float = 1.0
+    min_samples_leaf: int = 30
+    l2: float = 0.1
     folds: int = 3
     seed: int = 42
 
