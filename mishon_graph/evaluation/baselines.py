@@ -62,8 +62,10 @@ def _counts(history: Sequence[HistoryPost], index: Mapping[str, int]) -> np.ndar
     return counts
 
 
-def _tiebreak(counts: np.ndarray) -> np.ndarray:
-    return TIEBREAK * counts / (counts.max() + 1.0)
+def tiebreak(counts: np.ndarray, scale: float = TIEBREAK) -> np.ndarray:
+    """``scale * counts / (max + 1)``: a term below ``scale`` that orders ties by popularity (float32
+    scores need ``scale`` around 1e-6 to keep it)."""
+    return scale * counts / (counts.max() + 1.0)
 
 
 def popular_scores(
@@ -109,7 +111,7 @@ def cooccurrence_scores(
     diag = np.diag(co).copy()
     cond = co / np.where(diag > 0, diag, 1.0)[:, None]  # row g: P(h | g)
     per_user = _user_counts(history, index)
-    tie = _tiebreak(diag)
+    tie = tiebreak(diag)
     zero = np.zeros(n)
     rows = [per_user.get(t.user_id, zero) @ cond + tie for t in targets]
     return np.stack(rows) if rows else np.zeros((0, n))
@@ -150,7 +152,7 @@ def knn_scores(
     labels = np.zeros((len(history), len(vocab)), dtype=np.float32)
     for i, post in enumerate(history):
         labels[i, [index[h] for h in set(post.hashtags)]] = 1.0
-    tie = _tiebreak(labels.sum(axis=0).astype(np.float64))
+    tie = tiebreak(labels.sum(axis=0).astype(np.float64))
     modalities = sorted(set(target_embeddings) & set(history_embeddings))
     out = np.tile(tie, (len(targets), 1))
     if not modalities or not history:

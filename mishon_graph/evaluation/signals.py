@@ -29,6 +29,7 @@ import scipy.sparse as sp
 
 from mishon_graph.errors import MishonError
 
+FLOAT32_TIEBREAK = 1e-6  # popularity tie-break scale that float32 scores keep
 Neighbours = Sequence[Sequence[tuple[int, float]]]  # per target: (training row, weight)
 _WORD = re.compile(r"\w+", re.UNICODE)
 

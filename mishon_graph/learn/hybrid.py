@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mishon_graph.errors import MishonError
+from mishon_graph.evaluation.baselines import tiebreak
 from mishon_graph.evaluation.metrics import f1_of_scores
+from mishon_graph.evaluation.signals import FLOAT32_TIEBREAK
 from mishon_graph.learn.evidence import Evidence
 
 RANK_CAP = 100
@@ -128,7 +130,7 @@ def _model(settings: RankerSettings):
 def signal_only(ev: Evidence, name: str) -> np.ndarray:
     """Rank by one signal, popularity breaking ties (what a one-signal baseline would do)."""
     pop = ev.signals.get("popularity")
-    tie = 0.0 if pop is None else 1e-6 * pop / (pop.max() + 1.0)
+    tie = 0.0 if pop is None else tiebreak(pop, FLOAT32_TIEBREAK)
     return ev.signals[name] + tie
 
 

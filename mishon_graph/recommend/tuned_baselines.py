@@ -13,7 +13,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from mishon_graph.evaluation.signals import history_scores
+from mishon_graph.evaluation.baselines import tiebreak
+from mishon_graph.evaluation.signals import FLOAT32_TIEBREAK, history_scores
 from mishon_graph.evaluation.tuned import MIX_SIGNALS, best_half_life, mix_scores, tune_mix
 from mishon_graph.learn.evidence import build_evidence
 from mishon_graph.recommend.hybrid import HybridInputs, HybridSettings
@@ -23,7 +24,7 @@ TUNED: tuple[str, ...] = ("user_recent", "knn_text", "mix")
 
 
 def _tie(pop: np.ndarray) -> np.ndarray:
-    return 1e-6 * pop / (pop.max() + 1.0)
+    return tiebreak(pop, FLOAT32_TIEBREAK)
 
 
 def write_tuned_baselines(
