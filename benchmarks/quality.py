@@ -106,6 +106,7 @@ def run_dataset(name: str, spec: dict[str, Any], work: Path, seeds: list[int]) -
         mishon(home, "features", log=log)
         mishon(home, "graph", "build", log=log)
         mishon(home, "train", "--seed", str(seeds[0]), log=log)
+        mishon(home, "recommend", "--method", "mishon", "--k", "10", "--run-id", "quality-mishon", log=log)
         mishon(home, "recommend", "--k", "10", "--run-id", "quality-mishon+", log=log)
         out = home / "eval"
         mishon(home, "evaluate", "--k", "1..9", "--ablations", "--out", str(out), log=log)
@@ -174,12 +175,15 @@ def summarise(name: str, home: Path, out: Path, seed_f1: list[float], seconds: f
     run = json.loads((home / "runs" / "quality-mishon+.json").read_text(encoding="utf-8"))
     valid = run["existing"]["valid_f1"]
     vbest = max((s for s in VALID_BASELINE_SIGNALS if s in valid), key=lambda s: valid[s])
-    mix = comparisons.get("mishon+", {}).get("tuned_baselines", {}).get("mix_valid_f1", 0.0)
+    tuned = comparisons.get("mishon+", {}).get("tuned_baselines", {})
+    # cross-fitted like the model's own figure (the in-sample tuned figure is kept beside it)
+    mix = tuned.get("mix_valid_f1_crossfitted", tuned.get("mix_valid_f1", 0.0))
     record["valid"] = {
         "model_f1_at_5_crossfitted": valid["ranker"],
         "scoring_with": run["existing"]["chosen"],
         "best_baseline": "tuned mix" if mix > valid[vbest] else vbest,
         "best_baseline_f1_at_5": max(mix, valid[vbest]),
+        "tuned_mix_in_sample_f1_at_5": tuned.get("mix_valid_f1"),
     }
     meta = gnn_meta(home / "models" / "mishon.pt")
     record["gnn"] = meta

@@ -24,6 +24,7 @@ from mishon_graph.errors import MishonError
 from mishon_graph.evaluation.baselines import tiebreak
 from mishon_graph.evaluation.metrics import f1_of_scores
 from mishon_graph.evaluation.signals import FLOAT32_TIEBREAK
+from mishon_graph.evaluation.tuned import user_folds
 from mishon_graph.learn.evidence import Evidence
 
 RANK_CAP = 100
@@ -229,11 +230,7 @@ def cross_fit(
     settings: RankerSettings,
 ) -> np.ndarray:
     """Out-of-fold scores: each user-grouped fold is scored by a ranker fit on the other folds."""
-    users = np.array([t.user_id for t in ev.targets], dtype=object)
-    uniq = np.unique(users)
-    rng = np.random.default_rng(settings.seed)
-    fold_of_user = dict(zip(uniq.tolist(), rng.permutation(len(uniq)) % max(settings.folds, 2), strict=True))
-    fold = np.array([fold_of_user[u] for u in users])
+    fold = user_folds([t.user_id for t in ev.targets], settings.folds, settings.seed)
     out = np.zeros((len(ev.targets), len(vocab)), dtype=np.float32)
     for f in range(max(settings.folds, 2)):
         test = np.nonzero(fold == f)[0]

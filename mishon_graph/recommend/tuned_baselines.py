@@ -15,7 +15,7 @@ import numpy as np
 
 from mishon_graph.evaluation.baselines import tiebreak
 from mishon_graph.evaluation.signals import FLOAT32_TIEBREAK, history_scores
-from mishon_graph.evaluation.tuned import MIX_SIGNALS, best_half_life, mix_scores, tune_mix
+from mishon_graph.evaluation.tuned import MIX_SIGNALS, best_half_life, crossfit_mix, mix_scores, tune_mix
 from mishon_graph.learn.evidence import build_evidence
 from mishon_graph.recommend.hybrid import HybridInputs, HybridSettings
 from mishon_graph.recommend.write import write_recommendations
@@ -51,6 +51,9 @@ def write_tuned_baselines(
     tuned_evidence = replace(settings.evidence, half_life=half_life)
     ev_valid = build_evidence(corpus, inputs.valid, tuned_evidence, signals=signals)
     weights, mix_f1 = tune_mix(ev_valid.signals, vids, vocab, inputs.valid_truth, k_tune)
+    mix_oof = crossfit_mix(
+        ev_valid.signals, vids, users, vocab, inputs.valid_truth, k_tune, seed=settings.ranker.seed
+    )
     say(f"tuned baselines: half-life {half_life} posts, mix weights {weights}")
     ev = build_evidence(corpus, inputs.targets, tuned_evidence, signals=signals)
     tie_t = _tie(ev.signals["popularity"])
@@ -79,5 +82,6 @@ def write_tuned_baselines(
         "half_life_valid_f1": {str(h): f for h, f in tried.items()},
         "mix_weights": {n: weights.get(n, 0.0) for n in MIX_SIGNALS},
         "mix_valid_f1": mix_f1,
+        "mix_valid_f1_crossfitted": mix_oof,
     }
     return runs, info

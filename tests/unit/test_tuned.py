@@ -32,3 +32,26 @@ def test_mix_needs_both_signals_and_coordinate_ascent_finds_it() -> None:
     assert weights["recent"] == 1.0 and weights["knn"] > 0.0
     np.testing.assert_allclose(mix_scores(signals, {"recent": 1.0, "knn": 1.0}), recent + knn)
     assert scaled(np.zeros((1, 2))).tolist() == [[0.0, 0.0]]
+
+
+def test_user_folds_keep_each_user_in_one_fold() -> None:
+    from mishon_graph.evaluation.tuned import user_folds
+
+    users = ["a", "b", "a", "c", "b", "d"]
+    fold = user_folds(users, 3, seed=0)
+    assert fold[0] == fold[2] and fold[1] == fold[4]
+    assert set(fold.tolist()) <= {0, 1, 2}
+    assert (user_folds(users, 3, seed=0) == fold).all()
+
+
+def test_crossfit_mix_scores_each_fold_with_weights_from_the_others() -> None:
+    from mishon_graph.evaluation.tuned import crossfit_mix
+
+    # "recent" is right for every video, so every fold's weights keep it: F1@1 = 1.
+    n = 12
+    recent = np.tile([[1.0, 0.2, 0.0]], (n, 1))
+    knn = np.tile([[0.0, 1.0, 0.0]], (n, 1))
+    ids = [f"v{i}" for i in range(n)]
+    users = [f"u{i % 4}" for i in range(n)]
+    truth = {v: ["a"] for v in ids}
+    assert crossfit_mix({"recent": recent, "knn": knn}, ids, users, VOCAB, truth, 1) == 1.0
