@@ -44,6 +44,7 @@ def _suggest(trial, seed: int) -> tuple[EvidenceSettings, RankerSettings]:
         max_leaf_nodes=trial.suggest_int("max_leaf_nodes", 15, 63),
         min_samples_leaf=trial.suggest_int("min_samples_leaf", 20, 200, log=True),
         l2=trial.suggest_float("l2", 1e-3, 10.0, log=True),
+        monotonic=trial.suggest_categorical("monotonic", (False, True)),
         seed=seed,
     )
     return ev, rk
@@ -121,6 +122,7 @@ def tune(
         max_leaf_nodes=best["max_leaf_nodes"],
         min_samples_leaf=best["min_samples_leaf"],
         l2=best["l2"],
+        monotonic=best["monotonic"],
         folds=start[1].folds,
         seed=seed,
     )

@@ -88,3 +88,11 @@ def test_no_validation_or_test_hashtag_reaches_a_signal() -> None:
     # as a newcomer, u1's own training video t1 may not vote through content
     assert new.signals["similar"].tolist() == [[0.0, 0.0]]
     assert new.signals["popular_users"].tolist() == [[0.0, 1.0]]
+
+
+def test_guard_does_not_compare_with_the_gnn_selected_on_validation() -> None:
+    ev, truth = _evidence(60, np.random.default_rng(2))
+    ev.signals["gnn"] = ev.signals.pop("good")
+    ranker = fit_ranker(ev, truth, VOCAB, ["gnn", "noise"], RankerSettings(min_samples_leaf=10_000), k=1)
+    assert ranker.validation["gnn"] > ranker.validation[RANKER]  # reported...
+    assert ranker.chosen != "gnn"  # ...but never chosen on its in-sample figure
