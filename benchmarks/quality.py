@@ -250,13 +250,15 @@ def readme_block(records: list[dict[str, Any]], docs_rel: str) -> str:
             + (f" +- {sd['sd']:.3f}" if len(sd["f1_at_5"]) > 1 else "")
             + "."
         )
-        ablations = {m: d for m, d in r["vs_every_method"].items() if "without" in m or "ablation" in m}
+        ablations = {
+            m: d for m, d in r["vs_every_method"].items() if "without" in m or "ablation" in m or "paper" in m
+        }
         if ablations:
             parts = [
                 f"{m}: {d['diff']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}] {d['verdict']}"
                 for m, d in ablations.items()
             ]
-            lines.append("mishon+ minus each ablation: " + "; ".join(parts) + ".")
+            lines.append("mishon+ minus the paper's model and each ablation: " + "; ".join(parts) + ".")
         if "cold_start" in r and r["cold_start"].get("SC_over_C"):
             c = r["cold_start"]
             lines.append(
