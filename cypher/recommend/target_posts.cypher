@@ -1,4 +1,4 @@
-// Videos to score with mishon+: those of one split posted by one user group, with caption (no hashtags).
+// Videos to recommend for: those of one split posted by one user group, with caption (no hashtags read).
 // $split; $users: 'existing', 'cold' or 'all'. Returns `video_id`, `user_id`, `text`, sorted by video id.
 MATCH (u:User)-[:POSTED]->(v:Video)
 WHERE v.split = $split

@@ -137,8 +137,13 @@ def user_profiles(history: History, half_life: float = math.inf) -> tuple[dict[s
 
 def history_scores(history: History, user_ids: Sequence[str], half_life: float = math.inf) -> np.ndarray:
     """The poster's own (decayed) hashtag shares per target; zeros for users without history."""
-    where, profiles = user_profiles(history, half_life)
-    return _gather_rows(profiles, [where.get(u) for u in user_ids])
+    return profile_rows(user_profiles(history, half_life), user_ids)
+
+
+def profile_rows(profiles: tuple[dict[str, int], sp.csr_matrix], user_ids: Sequence[str]) -> np.ndarray:
+    """Rows of :func:`user_profiles` for ``user_ids`` (zeros for users without history)."""
+    where, rows = profiles
+    return _gather_rows(rows, [where.get(u) for u in user_ids])
 
 
 def cooccurrence_matrix(history: History) -> sp.csr_matrix:

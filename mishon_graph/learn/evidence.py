@@ -30,6 +30,7 @@ from mishon_graph.evaluation.signals import (
     mention_scores,
     neighbour_votes,
     popularity_scores,
+    profile_rows,
     user_profiles,
     user_votes,
 )
@@ -207,7 +208,7 @@ def build_evidence(
     context: dict[str, np.ndarray] = {}
     want = set(signals) - (USER_SIGNALS if as_new_user else set())
     if "history" in want:
-        out["history"] = history_scores(hist, users)
+        out["history"] = profile_rows(corpus.profiles(), users)  # plain shares, computed once
     if "recent" in want or "cooccurrence" in want:
         recent = history_scores(hist, users, settings.half_life)
         out["recent"] = recent

@@ -31,7 +31,7 @@ def read_history(runner: Runner, splits: Sequence[str] = HISTORY_SPLITS) -> list
 
 def read_targets(runner: Runner, split: str = constants.TEST, users: str = "all") -> list[Target]:
     """Videos of ``split`` posted by the ``users`` group, with their posters."""
-    rows = runner.run_file("recommend/targets", {"split": split, "users": users})
+    rows = runner.run_file("recommend/target_posts", {"split": split, "users": users})
     return [Target(r["video_id"], r["user_id"]) for r in rows]
 
 

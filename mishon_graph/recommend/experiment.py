@@ -224,7 +224,7 @@ def evaluate_all(
         ev.runs[MISHON] = paper
     has_cold = any(read_truth(runner, split, "cold").values())
     inputs = None
-    if baselines or ablations or paper_ablations:
+    if baselines or ablations:
         from mishon_graph.recommend.hybrid import read_inputs
 
         artifact = config.model_dir / "mishon.pt"
