@@ -17,6 +17,7 @@ from mishon_graph.ingest.records import Dataset, PostRecord, Reject, UserRecord
 
 _HASHTAG = re.compile(r"#(\w+)", re.UNICODE)
 _SPACES = re.compile(r"\s+")
+INT64_MAX = 2**63 - 1  # Neo4j integers are signed 64-bit
 
 
 class FieldError(ValueError):
@@ -82,7 +83,10 @@ def to_iso(value: object, field: str = "created_at") -> str:
             raise FieldError(field, f"not an ISO-8601 time: {text[:60]!r}") from exc
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).isoformat(timespec="milliseconds")
+    try:
+        return when.astimezone(UTC).isoformat(timespec="milliseconds")
+    except OverflowError:
+        raise FieldError(field, f"time out of range in UTC: {str(value)[:60]!r}") from None
 
 
 def to_count(value: object, field: str) -> int | None:
@@ -105,6 +109,8 @@ def to_count(value: object, field: str) -> int | None:
         number = int(number)
     if number < 0:
         raise FieldError(field, f"negative count: {number}")
+    if number > INT64_MAX:
+        raise FieldError(field, f"too large to store (more than 2**63-1): {str(number)[:40]}")
     return number
 
 
@@ -120,6 +126,37 @@ def require_id(value: object, field: str) -> str:
     if not text:
         raise FieldError(field, "empty id")
     return text
+
+
+def unstorable_text(value: str) -> bool:
+    """Whether ``value`` holds a lone surrogate (JSON ``"\\ud800"``): not valid Unicode, so no
+    database or UTF-8 file can store it."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _text_fields(record: UserRecord | PostRecord) -> Iterator[tuple[str, str]]:
+    """``(field, value)`` for every string a record stores."""
+    yield "id", record.id
+    if record.created_at is not None:
+        yield "created_at", record.created_at
+    if isinstance(record, PostRecord):
+        yield "user_id", record.user_id
+        yield "text", record.text
+        for tag in record.hashtags:
+            yield "hashtags", tag
+        if record.media_path is not None:
+            yield "media_path", record.media_path
+        for modality, ref in record.features.items():
+            yield f"features.{modality}", ref
+
+
+def unstorable_field(record: UserRecord | PostRecord) -> str | None:
+    """The first field of ``record`` the database cannot store, or ``None``."""
+    return next((name for name, value in _text_fields(record) if unstorable_text(value)), None)
 
 
 def split_caption(caption: str) -> tuple[str, list[str]]:
@@ -138,18 +175,27 @@ def finish(
     has_own_split: bool = False,
     skipped: dict[str, int] | None = None,
 ) -> Dataset:
-    """Drop duplicate ids (first wins, later ones rejected), add implicit users for unknown posters."""
+    """Reject records with unstorable text and duplicate ids (first wins), add implicit users for
+    unknown posters."""
     seen_users: set[str] = set()
     unique_users: list[UserRecord] = []
     for user in users:
+        bad = unstorable_field(user)
+        if bad is not None:
+            rejects.append(Reject(user.origin or "users", bad, "not valid Unicode (lone surrogate)", user.id))
+            continue
         if user.id in seen_users:
-            rejects.append(Reject("users", "id", f"duplicate user id {user.id!r}", user.id))
+            rejects.append(Reject(user.origin or "users", "id", f"duplicate user id {user.id!r}", user.id))
             continue
         seen_users.add(user.id)
         unique_users.append(user)
     seen_posts: set[str] = set()
     unique_posts: list[PostRecord] = []
     for post in posts:
+        bad = unstorable_field(post)
+        if bad is not None:
+            rejects.append(Reject(post.origin, bad, "not valid Unicode (lone surrogate)", post.id))
+            continue
         if post.id in seen_posts:
             rejects.append(Reject(post.origin, "id", f"duplicate post id {post.id!r}", post.id))
             continue

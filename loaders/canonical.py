@@ -11,6 +11,7 @@ Relative ``media_path`` and feature paths are resolved against the file's direct
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,8 @@ def load(path: Path, *, name: str | None = None) -> Dataset:
 
     Args:
         path: A directory, a ``.jsonl`` file or a ``.csv`` posts file.
-        name: Dataset name (default: the directory or file stem).
+        name: Dataset name (default: the directory's name, or the file's stem unless it is
+            ``posts``/``users``, whose directory names the dataset).
 
     Returns:
         The dataset; bad records are in ``rejects``.
@@ -67,15 +69,21 @@ def load(path: Path, *, name: str | None = None) -> Dataset:
         default_name = path.resolve().name
     elif path.is_file() and path.suffix == ".jsonl":
         _read_jsonl(path, None, users, posts, rejects)
-        default_name = path.stem
+        default_name = _file_dataset_name(path)
     elif path.is_file() and path.suffix == ".csv":
         _read_csv(path, "post", users, posts, rejects)
-        default_name = path.stem
+        default_name = _file_dataset_name(path)
     else:
         raise MishonError(f"{path}: not a directory, .jsonl or .csv file")
     posts = _own_split_consistent(posts, rejects)
     own = bool(posts) and all(p.split is not None for p in posts)
     return finish(name or default_name, users, posts, rejects, has_own_split=own)
+
+
+def _file_dataset_name(path: Path) -> str:
+    """A file's stem, or its directory's name for ``posts.*``/``users.*`` (the same dataset as the
+    directory)."""
+    return path.resolve().parent.name if path.stem in ("posts", "users") else path.stem
 
 
 def _read_jsonl(
@@ -145,7 +153,7 @@ def _add(
 ) -> None:
     try:
         if kind == "user":
-            users.append(parse_user(obj))
+            users.append(dataclasses.replace(parse_user(obj), origin=origin))
         elif kind == "post":
             posts.append(parse_post(obj, origin, base))
         else:

@@ -7,7 +7,12 @@ short summary. Command groups live in :mod:`mishon_graph.commands`.
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import tempfile
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
@@ -19,22 +24,70 @@ from mishon_graph.commands import ingest as ingest_commands
 from mishon_graph.commands import learn as learn_commands
 from mishon_graph.commands import recommend as recommend_commands
 from mishon_graph.commands.common import State
+from mishon_graph.config import Config
 from mishon_graph.errors import MishonError
 
 
 class _Group(click.Group):
-    """Turns :class:`MishonError` into a one-line message unless ``--debug``."""
+    """Turns :class:`MishonError` into a one-line message, and any other exception into one line
+    plus the path of a log file holding its traceback, unless ``--debug``."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
         try:
             return super().invoke(ctx)
         except MishonError as exc:
-            if ctx.obj is not None and ctx.obj.debug:
+            if _debug(ctx):
                 raise
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(_one_line(str(exc))) from None
         except KeyboardInterrupt:
             click.echo("interrupted; rerun the same command to resume", err=True)
             sys.exit(130)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if _debug(ctx):
+                raise
+            log = write_crash_log(exc, _log_dir(ctx))
+            where = f"traceback in {log}" if log else "the traceback could not be saved"
+            raise click.ClickException(
+                f"unexpected {type(exc).__name__}: {_one_line(str(exc))} ({where}; "
+                "rerun with --debug to print it)"
+            ) from None
+
+
+def _debug(ctx: click.Context) -> bool:
+    return isinstance(ctx.obj, State) and ctx.obj.debug
+
+
+def _one_line(text: str) -> str:
+    """``text`` on one line, printable whatever it holds."""
+    line = " ".join(text.split()) or "(no message)"
+    return line.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _log_dir(ctx: click.Context) -> Path:
+    """``<home>/logs`` (home from ``--home`` or the environment), the temp dir when unknown."""
+    state = ctx.obj if isinstance(ctx.obj, State) else State()
+    try:
+        home = Path(state.home).expanduser() if state.home else Config.from_env().home
+    except Exception:  # a broken environment must not hide the original error
+        return Path(tempfile.gettempdir())
+    return home / "logs"
+
+
+def write_crash_log(exc: BaseException, directory: Path) -> Path | None:
+    """Write ``exc``'s traceback to a new owner-only file in ``directory``; its path, or ``None``."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = directory / f"mishon-error-{stamp}-{os.getpid()}.log"
+    text = "".join(traceback.format_exception(exc))
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
+            fh.write(f"mishon {__version__}: {' '.join(sys.argv)}\n{text}")
+    except OSError:
+        return None
+    return path
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

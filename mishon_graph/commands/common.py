@@ -14,6 +14,7 @@ from rich.console import Console
 from mishon_graph.config import DEVICES, Config
 from mishon_graph.db.connect import connect
 from mishon_graph.db.runner import Runner
+from mishon_graph.ingest.state import require_complete
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -49,12 +50,20 @@ def build_config(ctx: click.Context, **overrides: Any) -> Config:
 
 
 @contextmanager
-def database(config: Config, *, autostart: bool = True, schema: bool = True) -> Iterator[Runner]:
-    """A connected runner (schema applied unless ``schema=False``), closed on exit."""
+def database(
+    config: Config, *, autostart: bool = True, schema: bool = True, complete: bool = True
+) -> Iterator[Runner]:
+    """A connected runner (schema applied unless ``schema=False``), closed on exit.
+
+    ``complete``: refuse a graph whose last ingest did not finish (commands that read the graph);
+    ``False`` for the commands that write it from scratch or only administer the server.
+    """
     runner = connect(
         config, autostart=autostart, schema=schema, notify=lambda m: err_console.print(f"[dim]{m}[/dim]")
     )
     try:
+        if complete:
+            require_complete(runner)
         yield runner
     finally:
         runner.close()

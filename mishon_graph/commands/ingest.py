@@ -36,6 +36,11 @@ from mishon_graph.loaders.synthetic import SyntheticSpec, generate
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write rejected records here (JSON lines; default: <home>/rejects-<dataset>.jsonl).",
 )
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Replace the graph when it holds another dataset (without it, ingest refuses and says what).",
+)
 @no_progress_option()
 @click.pass_context
 def ingest_cmd(
@@ -48,9 +53,15 @@ def ingest_cmd(
     seed: int | None,
     batch_rows: int | None,
     rejects_path: Path | None,
+    replace: bool,
     no_progress: bool,
 ) -> None:
-    """Load SOURCE, preprocess and split it, and write it into Neo4j (idempotent, resumable)."""
+    """Load SOURCE, preprocess and split it, and write it into Neo4j (idempotent, resumable).
+
+    Nothing is written when no post is kept, and a graph holding another dataset is kept unless
+    --replace is given; records of this dataset that are gone are removed after the new ones are
+    written.
+    """
     config = build_config(
         ctx,
         min_hashtag_freq=min_hashtag_freq,
@@ -67,9 +78,15 @@ def ingest_cmd(
     )
     if rejects_path is None:
         rejects_path = config.home / f"rejects-{dataset.name}.jsonl"
-    with database(config) as runner:
+    with database(config, complete=False) as runner:
         report = ingest(
-            runner, dataset, config, rejects_path=rejects_path, progress=not no_progress, console=err_console
+            runner,
+            dataset,
+            config,
+            rejects_path=rejects_path,
+            replace=replace,
+            progress=not no_progress,
+            console=err_console,
         )
     table = Table(title="ingest", show_header=False)
     for what, value in report.summary():

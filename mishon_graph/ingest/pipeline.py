@@ -1,8 +1,12 @@
-"""``ingest``: a loaded dataset -> preprocessing -> splits -> the graph in Neo4j.
+"""``ingest``: a loaded dataset -> checks -> preprocessing -> splits -> the graph in Neo4j.
 
-The graph afterwards holds exactly this dataset: nodes of an earlier ingest that the dataset no
-longer has are removed first, then everything is written with ``MERGE`` (nodes before
-relationships). Rerunning after an interruption (Ctrl-C, kill, Neo4j restart) therefore ends with
+Nothing is written until everything that can fail on the data has run: loading, the feature-array
+checks, preprocessing and the split. A run that keeps no post fails there, with the graph
+untouched. A graph that holds another dataset is replaced only when asked (``replace=True``).
+Then everything is written with ``MERGE`` (nodes before relationships), and only after that are
+the nodes the dataset no longer has removed. The ``(:GraphMeta {name:'ingest'})`` node says
+``running`` during the writes and ``complete`` at the end; commands that read the graph refuse an
+incomplete one. Rerunning after an interruption (Ctrl-C, kill, Neo4j restart) therefore ends with
 the same graph as one uninterrupted run, and ingesting twice leaves identical counts.
 """
 
@@ -25,15 +29,17 @@ from mishon_graph.db.schema import apply_schema
 from mishon_graph.errors import MishonError
 from mishon_graph.features.store import FeatureStore
 from mishon_graph.ingest import rows as R
-from mishon_graph.ingest.preprocess import preprocess
+from mishon_graph.ingest.preprocess import PreprocessReport, preprocess
 from mishon_graph.ingest.records import Dataset, PostRecord, UserRecord
 from mishon_graph.ingest.report import IngestReport, write_rejects
 from mishon_graph.ingest.split import assign_splits
+from mishon_graph.ingest.state import COMPLETE, META_NAME, RUNNING, Holding, holdings
 from mishon_graph.ingest.unit_features import UnitFeatureReader
+from mishon_graph.ingest.validate import check_features
 from mishon_graph.ingest.writer import WriteStep, write_steps
 
-META_NAME = "ingest"
 PRECOMPUTED = "precomputed"
+STALE_KINDS = ("videos", "users", "hashtags")
 
 
 def ingest(
@@ -42,6 +48,7 @@ def ingest(
     config: Config,
     *,
     rejects_path: Path | None = None,
+    replace: bool = False,
     progress: bool = True,
     console: Console | None = None,
 ) -> IngestReport:
@@ -51,17 +58,25 @@ def ingest(
         runner: The database seam.
         dataset: What a loader returned.
         config: Preprocessing, split and batch settings; ``feature_dir`` receives precomputed features.
-        rejects_path: Where to write the loader's rejects (JSON lines); ``None``: not written.
+        rejects_path: Where to write the rejects (JSON lines); ``None``: not written.
+        replace: Replace a graph that holds another dataset (else that is an error).
         progress: Show a progress bar.
         console: Rich console for the progress bar.
 
     Returns:
         The report (also stored on the GraphMeta node as JSON).
+
+    Raises:
+        MishonError: No post is left to ingest, or the graph holds another dataset and
+            ``replace`` is false; in both cases before anything is written.
     """
     t0 = time.monotonic()
+    dataset = check_features(dataset)
     if rejects_path is not None:
         write_rejects(Path(rejects_path), dataset.rejects)
     posts, users, pre = preprocess(dataset, config)
+    if not posts:
+        raise MishonError(_nothing_kept(dataset, pre, rejects_path))
     split = assign_splits(posts, users, config)
     splits, cold = split
     report = IngestReport(
@@ -77,33 +92,37 @@ def ingest(
         rejects_path=str(rejects_path) if rejects_path else None,
     )
     apply_schema(runner)
-    started = _now()
+    others = [h for h in holdings(runner) if h.source != dataset.name]
+    if others and not replace:
+        raise MishonError(_would_replace(others, dataset.name))
+    before = _existing_ids(runner)
     runner.run_file(
         "ingest/meta",
         {
             "name": META_NAME,
             "props": {
-                "status": "running",
+                "status": RUNNING,
                 "source": dataset.name,
-                "started_at": started,
+                "started_at": _now(),
                 "params": json.dumps(_params(config), sort_keys=True),
             },
         },
         write=True,
     )
-    report.removed, existing = _remove_stale(runner, posts, users, config.batch_rows)
     store = FeatureStore(config.feature_dir)
+    existing = set(before["videos"]) & {p.id for p in posts}
     steps = build_steps(posts, users, splits, cold, dataset.name, store, existing=existing)
     report.written = write_steps(
         runner, steps, batch_rows=config.batch_rows, progress=progress, console=console
     )
+    report.removed = _remove_stale(runner, before, posts, users, config.batch_rows)
     report.seconds = time.monotonic() - t0
     runner.run_file(
         "ingest/meta",
         {
             "name": META_NAME,
             "props": {
-                "status": "complete",
+                "status": COMPLETE,
                 "finished_at": _now(),
                 "report": json.dumps(report.as_dict(), sort_keys=True),
             },
@@ -212,29 +231,55 @@ def _store(store: FeatureStore, video_id: str, modality: str, units: np.ndarray)
     store.put(video_id, modality, units, PRECOMPUTED)
 
 
-def _remove_stale(
-    runner: Runner, posts: Sequence[PostRecord], users: Sequence[UserRecord], batch: int
-) -> tuple[dict[str, int], set[str]]:
-    """Delete videos, users and hashtags an earlier ingest left that this dataset does not have.
+def _existing_ids(runner: Runner) -> dict[str, list[str]]:
+    """Ids of the videos, users and hashtags in the graph before this ingest writes."""
+    return {kind: [r["id"] for r in runner.run_file(f"ingest/existing_{kind}")] for kind in STALE_KINDS}
 
-    Returns the counts removed and the ids of the current videos that were already in the graph.
-    """
+
+def _remove_stale(
+    runner: Runner,
+    before: dict[str, list[str]],
+    posts: Sequence[PostRecord],
+    users: Sequence[UserRecord],
+    batch: int,
+) -> dict[str, int]:
+    """After the writes: delete the videos, users and hashtags the graph held before that this
+    dataset does not have; returns the counts removed."""
     current = {
         "videos": [p.id for p in posts],
         "users": [u.id for u in users],
         "hashtags": sorted({t for p in posts for t in p.hashtags}),
     }
     removed: dict[str, int] = {}
-    kept_videos: set[str] = set()
-    for kind, ids in current.items():
-        existing = [r["id"] for r in runner.run_file(f"ingest/existing_{kind}")]
-        if kind == "videos":
-            kept_videos = set(existing) & set(ids)
-        rows = R.stale(existing, ids)
+    for kind in STALE_KINDS:
+        rows = R.stale(before[kind], current[kind])
         removed[kind] = (
             runner.run_file_batched(f"ingest/delete_{kind}", rows, batch_size=batch) if rows else 0
         )
-    return removed, kept_videos
+    return removed
+
+
+def _would_replace(others: Sequence[Holding], name: str) -> str:
+    """The message when the graph holds datasets other than ``name``."""
+    held = "; ".join(h.describe() for h in others)
+    return (
+        f"the graph holds {held}; ingesting {name!r} would remove it. Nothing was changed: rerun with "
+        "--replace to replace it, or use another --home (or NEO4J_DATABASE) to keep both"
+    )
+
+
+def _nothing_kept(dataset: Dataset, pre: PreprocessReport, rejects_path: Path | None) -> str:
+    """The message when preprocessing kept no post."""
+    dropped = ", ".join(f"{k} {v}" for k, v in pre.dropped_posts.items() if v)
+    details = [f"{len(dataset.posts)} posts loaded", f"{len(dataset.rejects)} records rejected"]
+    if rejects_path is not None and dataset.rejects:
+        details[-1] += f" (see {rejects_path})"
+    if dropped:
+        details.append(f"dropped: {dropped}")
+    return (
+        f"{dataset.name}: no post left to ingest ({'; '.join(details)}; min hashtag frequency "
+        f"{pre.min_hashtag_freq}, min posts per user {pre.min_user_posts}); the graph was not changed"
+    )
 
 
 def _params(config: Config) -> dict[str, object]:

@@ -16,6 +16,8 @@ class UserRecord:
         created_at: ISO-8601 time the account was created, when known.
         cold_start: The dataset itself declares this user held out (all their posts test);
             when any user declares it, the split uses exactly the declared set.
+        origin: Where the record came from (``file:line``), for error messages; empty for users a
+            loader adds implicitly.
     """
 
     id: str
@@ -23,6 +25,7 @@ class UserRecord:
     likes: int | None = None
     created_at: str | None = None
     cold_start: bool = False
+    origin: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)

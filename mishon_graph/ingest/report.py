@@ -87,10 +87,14 @@ class IngestReport:
 
 
 def write_rejects(path: Path, rejects: Iterable[Reject]) -> int:
-    """Write one JSON object per reject (origin, field, reason, record_id); returns the count."""
+    """Write one JSON object per reject (origin, field, reason, record_id); returns the count.
+
+    Text that is not valid Unicode (a lone surrogate in a rejected id) is written as its JSON
+    escape (``\\ud800``), so the file stays valid UTF-8 JSON lines.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     n = 0
-    with path.open("w", encoding="utf-8") as fh:
+    with path.open("w", encoding="utf-8", errors="backslashreplace") as fh:
         for reject in rejects:
             fh.write(json.dumps(dataclasses.asdict(reject), ensure_ascii=False) + "\n")
             n += 1
