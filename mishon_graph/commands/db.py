@@ -87,9 +87,29 @@ def status_cmd(ctx: click.Context) -> None:
     table.add_row("server", f"Neo4j {state.version} Community, pid {state.pid}")
     table.add_row("bolt", state.bolt_uri)
     table.add_row("browser", f"{state.browser_url}  (connect to {state.bolt_uri}, user neo4j)")
-    table.add_row("password", f"in {server.password_file} (readable only by you)")
+    if server.password_file.is_file():
+        table.add_row("password", f"in {server.password_file} (readable only by you)")
+    else:
+        table.add_row("password", f"missing ({server.password_file}): run `mishon db reset-password`")
     table.add_row("data", str(server.dir / "data"))
     console.print(table)
+
+
+@db_group.command("reset-password")
+@click.pass_context
+def reset_password_cmd(ctx: click.Context) -> None:
+    """Give the local Neo4j a new password (when its password file was lost); the data stays."""
+    config = build_config(ctx)
+    if config.neo4j_uri:
+        raise MishonError(
+            f"NEO4J_URI is set ({config.neo4j_uri}): reset-password only manages the local Neo4j; "
+            "change an external server's password there"
+        )
+    server = local_server(config)
+    t0 = time.monotonic()
+    restarted = server.reset_password()
+    console.print(f"new Neo4j password in {server.password_file} ({time.monotonic() - t0:.1f} s)")
+    console.print("Neo4j started again" if restarted else "Neo4j is stopped: `mishon db start` starts it")
 
 
 @db_group.command("init")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mishon_graph.config import Config
-from mishon_graph.db.runner import Runner
+from mishon_graph.db.runner import CredentialsRejected, Runner
 from mishon_graph.db.schema import apply_schema
 from mishon_graph.db.server import LocalNeo4j
 from mishon_graph.errors import MishonError
@@ -31,6 +31,7 @@ def connect(
         schema: Apply constraints and indexes (idempotent).
         notify: Called with a one-line message when a server is started.
     """
+    server: LocalNeo4j | None = None
     if config.neo4j_uri:
         if not config.neo4j_password:
             raise MishonError("NEO4J_URI is set but NEO4J_PASSWORD is not")
@@ -49,6 +50,15 @@ def connect(
         runner.verify()
         if schema:
             apply_schema(runner)
+    except CredentialsRejected as exc:
+        runner.close()
+        if server is None:
+            raise  # an external server: the message names NEO4J_USER/NEO4J_PASSWORD
+        # The managed server reads no NEO4J_* variable: say where its password lives and how to recover.
+        raise MishonError(
+            f"the local Neo4j ({server.dir}) rejected the password in {server.password_file}: "
+            "run `mishon db reset-password` to set a new one"
+        ) from exc
     except BaseException:
         runner.close()
         raise

@@ -19,6 +19,10 @@ from mishon_graph.errors import MishonError
 Row = dict[str, Any]
 
 
+class CredentialsRejected(MishonError):
+    """The server refused the user name and password (lets callers say where the password lives)."""
+
+
 def _chunks(rows: Sequence[Row] | Iterable[Row], size: int) -> Iterator[list[Row]]:
     batch: list[Row] = []
     for row in rows:
@@ -70,7 +74,7 @@ class Runner:
             self._driver.verify_connectivity()
             self.run("RETURN 1 AS ok")
         except neo4j_errors.AuthError as exc:
-            raise MishonError(
+            raise CredentialsRejected(
                 f"Neo4j at {self.uri} rejected the credentials (check NEO4J_USER/NEO4J_PASSWORD)"
             ) from exc
         except (neo4j_errors.ServiceUnavailable, OSError) as exc:
@@ -143,7 +147,7 @@ class Runner:
                     return session.execute_write(work)
                 return session.execute_read(work)
         except neo4j_errors.AuthError as exc:
-            raise MishonError(f"Neo4j at {self.uri} rejected the credentials") from exc
+            raise CredentialsRejected(f"Neo4j at {self.uri} rejected the credentials") from exc
         except neo4j_errors.ServiceUnavailable as exc:
             raise MishonError(
                 f"Neo4j is not reachable at {self.uri}: run `mishon db start` or set NEO4J_URI"

@@ -24,6 +24,7 @@ def test_lifecycle_keeps_data_and_serves_browser(tmp_path: Path) -> None:
         password = server.password()
         assert password not in first.output
         assert stat.S_IMODE(os.stat(server.password_file).st_mode) == 0o600
+        assert stat.S_IMODE(os.stat(server.dir).st_mode) == 0o700  # the whole instance is private
 
         again = run(cli, ["db", "start"], env=env)
         assert "already running" in again.output
