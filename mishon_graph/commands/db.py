@@ -26,7 +26,22 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, object]:
             params[key] = json.loads(value)
         except json.JSONDecodeError:
             params[key] = value
+        if _too_large(params[key]):
+            raise MishonError(f"parameter {key!r}: integer beyond 64 bits (Neo4j integers are signed 64-bit)")
     return params
+
+
+def _too_large(value: object) -> bool:
+    """Whether ``value`` holds an integer outside the signed 64-bit range (at any depth)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return not -(2**63) <= value < 2**63
+    if isinstance(value, list):
+        return any(_too_large(v) for v in value)
+    if isinstance(value, dict):
+        return any(_too_large(v) for v in value.values())
+    return False
 
 
 @click.group("db")
@@ -117,7 +132,7 @@ def reset_password_cmd(ctx: click.Context) -> None:
 def init_cmd(ctx: click.Context) -> None:
     """Create constraints and indexes (idempotent)."""
     config = build_config(ctx)
-    with database(config, autostart=True) as runner:
+    with database(config, autostart=True, complete=False) as runner:
         names = apply_schema(runner)
     console.print(f"schema ready: {len(names)} constraints/indexes")
 
@@ -130,8 +145,9 @@ def init_cmd(ctx: click.Context) -> None:
 def cypher_cmd(ctx: click.Context, query: str, params: tuple[str, ...], write: bool) -> None:
     """Run one Cypher statement and print its rows (one value per line when single-column)."""
     config = build_config(ctx)
-    with database(config, autostart=False, schema=False) as runner:
-        rows = runner.run(query, parse_params(params), write=write)
+    parameters = parse_params(params)
+    with database(config, autostart=False, schema=False, complete=False) as runner:
+        rows = runner.run(query, parameters, write=write)
     if rows and all(len(r) == 1 for r in rows):
         for r in rows:
             click.echo(_fmt(next(iter(r.values()))))

@@ -92,3 +92,25 @@ def test_unexpected_exception_is_one_line_and_a_log_file(
         cli, ["--debug", "--home", str(tmp_path / "home"), "ingest", str(tmp_path / "data.jsonl")]
     )
     assert isinstance(debug.exception, RuntimeError)
+
+
+def test_cypher_parameters_beyond_64_bits_are_one_line_errors(tmp_path: Path) -> None:
+    from mishon_graph.commands.db import parse_params
+    from mishon_graph.errors import MishonError
+
+    assert parse_params(("limit=9223372036854775807", "name=x", "xs=[1, -2]")) == {
+        "limit": 2**63 - 1,
+        "name": "x",
+        "xs": [1, -2],
+    }
+    for pair in (
+        "limit=99999999999999999999999",
+        "xs=[1, -9223372036854775809]",
+        'm={"a": [2e0, 18446744073709551616]}',
+    ):
+        with pytest.raises(MishonError, match="beyond 64 bits"):
+            parse_params((pair,))
+    result = CliRunner().invoke(
+        cli, ["--home", str(tmp_path), "db", "cypher", "RETURN $limit", "-p", "limit=99999999999999999999999"]
+    )
+    assert result.exit_code == 1 and "beyond 64 bits" in result.output and "Traceback" not in result.output
