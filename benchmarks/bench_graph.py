@@ -11,6 +11,10 @@ Prints one JSON document and a summary line; growth exponents log(t2/t1)/log(s2/
 Usage:
     python benchmarks/bench_graph.py --sizes 1,10
     python benchmarks/bench_graph.py --sizes 1 --vector-index --neo4j-uri bolt://127.0.0.1:7687
+
+The database is the benchmark's own and is emptied: a throwaway local Neo4j, or a server set aside with
+``--neo4j-uri`` / ``MISHON_TEST_NEO4J_URI`` that is empty or was claimed by a test or benchmark run
+before (``NEO4J_URI`` is never used; see ``mishon_graph/db/scratch.py``).
 """
 
 from __future__ import annotations
@@ -30,9 +34,9 @@ import numpy as np
 
 from mishon_graph.config import Config
 from mishon_graph.constants import TRAIN, VISUAL
+from mishon_graph.db import scratch
 from mishon_graph.db.runner import Runner
-from mishon_graph.db.schema import apply_schema, wipe
-from mishon_graph.db.server import LocalNeo4j
+from mishon_graph.db.schema import apply_schema
 from mishon_graph.graph import read
 from mishon_graph.graph.build import FAMILIES, build_graph
 from mishon_graph.graph.family import delete_family
@@ -44,18 +48,17 @@ from mishon_graph.graph.synthetic import TMALL_SHAPE, synthetic_graph
 
 @contextmanager
 def _runner(args: argparse.Namespace) -> Iterator[Runner]:
-    if args.neo4j_uri:
-        with Runner(args.neo4j_uri, args.neo4j_user, args.neo4j_password or "") as runner:
+    """The benchmark's own database: a throwaway local Neo4j, or the server ``--neo4j-uri`` /
+    ``MISHON_TEST_NEO4J_URI`` sets aside (never ``NEO4J_URI``; see ``mishon_graph/db/scratch.py``)."""
+    given = scratch.server_from_flags(args.neo4j_uri, args.neo4j_user, args.neo4j_password)
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="bench-graph-") as tmp,
+            scratch.scratch_database(Path(tmp), given=given, schema=False) as (_, runner),
+        ):
             yield runner
-        return
-    with tempfile.TemporaryDirectory(prefix="bench-graph-") as tmp:
-        server = LocalNeo4j(Path(tmp) / "neo4j")
-        state, _ = server.start(ports=(0, 0))
-        try:
-            with Runner(state.bolt_uri, server.user, server.password()) as runner:
-                yield runner
-        finally:
-            server.stop()
+    except scratch.ForeignDatabaseError as exc:
+        sys.exit(str(exc))
 
 
 def _timed(fn: Any, *a: Any, **kw: Any) -> tuple[Any, float]:
@@ -159,10 +162,13 @@ def bench_size(runner: Runner, scale: int, args: argparse.Namespace) -> dict[str
 
 
 def _clear(runner: Runner) -> None:
-    """Empty the database: edge families first (batched), so no wipe transaction grows too large."""
+    """Empty the benchmark's database: edge families first (batched), so no wipe transaction grows too
+    large. Refused on a database the harness did not claim."""
+    if not scratch.is_claimed(runner):
+        raise scratch.ForeignDatabaseError(f"refusing to empty {runner!r}: not claimed by a benchmark")
     for name in ("jaccard", "popular", "uses", "similar"):
         delete_family(runner, name, 10000)
-    wipe(runner, batch=1000)
+    scratch.scratch_wipe(runner, batch=1000)
 
 
 def growth(results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
@@ -181,9 +187,13 @@ def growth(results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,10", help="Multiples of the TMALL shape, e.g. 1,10.")
-    parser.add_argument("--neo4j-uri", help="Existing server (default: a temporary local Neo4j).")
+    parser.add_argument(
+        "--neo4j-uri",
+        help="A server set aside for benchmarks, emptied here (default: MISHON_TEST_NEO4J_URI, else a "
+        "temporary local Neo4j; NEO4J_URI is never used).",
+    )
     parser.add_argument("--neo4j-user", default="neo4j")
-    parser.add_argument("--neo4j-password")
+    parser.add_argument("--neo4j-password", help="Default: MISHON_TEST_NEO4J_PASSWORD.")
     parser.add_argument("--theta", type=float, default=0.5)
     parser.add_argument("--gamma", type=float, default=0.5)
     parser.add_argument("--alpha", type=float, default=0.1)

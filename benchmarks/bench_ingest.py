@@ -14,7 +14,11 @@ Prints one JSON document and a summary line.
 
 Usage:
     python benchmarks/bench_ingest.py                  # throwaway local Neo4j in a temp dir
-    python benchmarks/bench_ingest.py --neo4j-uri bolt://127.0.0.1:7687 --wipe-ok
+    MISHON_TEST_NEO4J_PASSWORD=... python benchmarks/bench_ingest.py --neo4j-uri bolt://127.0.0.1:7687
+
+``NEO4J_URI`` is never used. A server given with ``--neo4j-uri`` (or ``MISHON_TEST_NEO4J_URI``) is
+emptied, so it must be empty or claimed by an earlier test or benchmark run (``--wipe-ok`` or
+``MISHON_TEST_ALLOW_WIPE=1`` to empty one that holds other data; see ``mishon_graph/db/scratch.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -36,9 +39,9 @@ from mishon_graph.loaders import canonical
 from mishon_graph.loaders.synthetic import SyntheticSpec, generate
 
 from mishon_graph.config import Config
+from mishon_graph.db import scratch
 from mishon_graph.db.runner import Runner
-from mishon_graph.db.schema import apply_schema, wipe
-from mishon_graph.db.server import LocalNeo4j
+from mishon_graph.db.schema import apply_schema
 from mishon_graph.features.store import FeatureStore
 from mishon_graph.ingest.pipeline import build_steps
 from mishon_graph.ingest.preprocess import preprocess
@@ -48,30 +51,22 @@ from mishon_graph.ingest.writer import write_steps
 
 @contextmanager
 def _runner(args: argparse.Namespace, tmp: Path) -> Iterator[Runner]:
-    if args.neo4j_uri:
-        if not args.wipe_ok:
-            sys.exit("--neo4j-uri given: add --wipe-ok to confirm that database may be emptied")
-        runner = Runner(args.neo4j_uri, args.neo4j_user, os.environ.get("NEO4J_PASSWORD", ""))
-        try:
-            yield runner
-        finally:
-            runner.close()
-        return
-    server = LocalNeo4j(tmp / "neo4j")
-    state, _ = server.start(ports=(0, 0))
-    runner = Runner(state.bolt_uri, server.user, server.password())
+    """The benchmark's own database: a throwaway local Neo4j, or the server ``--neo4j-uri`` /
+    ``MISHON_TEST_NEO4J_URI`` sets aside (never ``NEO4J_URI``; see ``mishon_graph/db/scratch.py``)."""
+    given = scratch.server_from_flags(args.neo4j_uri, args.neo4j_user)
+    allow = args.wipe_ok or scratch.allow_wipe_from_env()
     try:
-        yield runner
-    finally:
-        runner.close()
-        server.stop()
+        with scratch.scratch_database(tmp, given=given, allow_wipe=allow, schema=False) as (_, runner):
+            yield runner
+    except scratch.ForeignDatabaseError as exc:
+        sys.exit(str(exc))
 
 
 def _time_write(
     runner: Runner, posts: list, users: list, config: Config, batch_rows: int, store: FeatureStore
 ) -> dict[str, tuple[int, float]]:
     """Write from an empty database; ``{step: (rows, seconds)}``."""
-    wipe(runner)
+    scratch.scratch_wipe(runner)
     splits, cold = assign_splits(posts, users, config)
     out = {}
     for step in build_steps(posts, users, splits, cold, "bench", store):
@@ -99,9 +94,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--naive-posts", type=int, default=300, help="posts written by the naive writer")
     parser.add_argument("--batch-rows", type=int, default=1000)
     parser.add_argument("--min-hashtag-freq", type=int, default=2)
-    parser.add_argument("--neo4j-uri", default=os.environ.get("NEO4J_URI"))
-    parser.add_argument("--neo4j-user", default=os.environ.get("NEO4J_USER", "neo4j"))
-    parser.add_argument("--wipe-ok", action="store_true")
+    parser.add_argument(
+        "--neo4j-uri",
+        help="A server set aside for benchmarks, emptied here (default: MISHON_TEST_NEO4J_URI, else a "
+        "temporary local Neo4j; NEO4J_URI is never used); password from MISHON_TEST_NEO4J_PASSWORD.",
+    )
+    parser.add_argument("--neo4j-user", default="neo4j")
+    parser.add_argument(
+        "--wipe-ok",
+        action="store_true",
+        help="Empty the given database even when it holds data no test or benchmark created "
+        "(like MISHON_TEST_ALLOW_WIPE=1).",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="interleaved batched/naive rounds (medians)")
     parser.add_argument(
         "--warmup", action=argparse.BooleanOptionalAction, default=True,
@@ -138,7 +142,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 rounds.append((b, n))
             batched = _median_steps([b for b, _ in rounds])
             naive = _median_steps([n for _, n in rounds])
-            wipe(runner)
+            scratch.scratch_wipe(runner)
     batched_s = sum(t for _, t in batched.values())
     naive_s = sum(t for _, t in naive.values())
     # Extrapolate per step: the full data's rows at the naive writer's rows/s for that step.

@@ -5,7 +5,8 @@ of all baselines, with paired bootstrap intervals.
     python benchmarks/quality.py --datasets cardano --seeds 3
 
 Each data set runs in its own home with its own managed Neo4j (started and stopped here; NEO4J_*
-variables are removed from the children's environment, so no existing database is touched):
+variables and MISHON_FEATURE_CACHE are removed from the children's environment, so no existing
+database or cache is touched):
 ingest -> features -> graph build -> train -> recommend (mishon+) -> evaluate --ablations. One JSON
 line per data set goes to stdout and to ``--out`` (default ``docs/results/quality.jsonl``):
 ``{"dataset", "model_f1_at_5", "best_baseline", "best_baseline_f1_at_5", "ratio", "ci_low",
@@ -65,7 +66,8 @@ DATASETS: dict[str, dict[str, Any]] = {
 
 def mishon(home: Path, *args: str, log: Path) -> str:
     """Run one CLI step in ``home``; its output is appended to ``log``; a failure stops the data set."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
+    # The user's server and feature cache stay out of it: each data set has its own home and Neo4j.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_") and k != "MISHON_FEATURE_CACHE"}
     env["MISHON_HOME"] = str(home)
     cmd = [str(Path(sys.executable).parent / "mishon"), *args]
     t0 = time.monotonic()

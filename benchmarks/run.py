@@ -14,6 +14,10 @@ Prints one JSON document (also written with ``--out``) and a summary table.
 Usage:
     python benchmarks/run.py                     # TMALL shape (1x), CPU; < 15 min on 2 cores
     python benchmarks/run.py --sizes 1,10        # adds 10x and growth exponents
+
+The database is the benchmark's own: a throwaway local Neo4j in a temp dir (``NEO4J_URI`` is never
+used), or a server set aside with ``MISHON_TEST_NEO4J_URI`` / ``--neo4j-uri`` that is empty or was
+claimed by a test or benchmark run before (see ``mishon_graph/db/scratch.py``); it is emptied.
 """
 
 from __future__ import annotations
@@ -43,9 +47,9 @@ from mishon_graph.loaders import load_dataset  # noqa: E402
 from mishon_graph.loaders.synthetic import SyntheticSpec, generate  # noqa: E402
 
 from mishon_graph.config import Config  # noqa: E402
+from mishon_graph.db import scratch  # noqa: E402
 from mishon_graph.db.runner import Runner  # noqa: E402
-from mishon_graph.db.schema import apply_schema, wipe  # noqa: E402
-from mishon_graph.db.server import LocalNeo4j  # noqa: E402
+from mishon_graph.db.schema import apply_schema  # noqa: E402
 from mishon_graph.graph.build import build_graph  # noqa: E402
 from mishon_graph.graph.sparse_jaccard import sparse_jaccard_edges  # noqa: E402
 from mishon_graph.ingest.pipeline import ingest  # noqa: E402
@@ -128,23 +132,20 @@ class Stages:
 
 @contextmanager
 def neo4j(args: argparse.Namespace, tmp: Path) -> Iterator[tuple[Runner, int | None]]:
-    if args.neo4j_uri:
-        runner = Runner(args.neo4j_uri, args.neo4j_user, os.environ.get("NEO4J_PASSWORD", ""))
-        try:
-            yield runner, None
-        finally:
-            runner.close()
-        return
-    os.environ.setdefault("MISHON_NEO4J_HEAP", "2g")
-    os.environ.setdefault("MISHON_NEO4J_PAGECACHE", "1g")
-    server = LocalNeo4j(tmp / "neo4j")
-    state, _ = server.start(ports=(0, 0))
-    runner = Runner(state.bolt_uri, server.user, server.password())
+    """The benchmark's own database (never ``NEO4J_URI``): a throwaway local Neo4j, or the server that
+    ``--neo4j-uri`` / ``MISHON_TEST_NEO4J_URI`` sets aside (refused when it holds data the harness did
+    not create, unless ``MISHON_TEST_ALLOW_WIPE=1``)."""
     try:
-        yield runner, state.pid
-    finally:
-        runner.close()
-        server.stop()
+        with scratch.scratch_database(
+            tmp,
+            given=scratch.server_from_flags(args.neo4j_uri, args.neo4j_user),
+            heap=os.environ.get("MISHON_NEO4J_HEAP", "2g"),
+            pagecache=os.environ.get("MISHON_NEO4J_PAGECACHE", "1g"),
+            schema=False,
+        ) as (server, runner):
+            yield runner, server.pid
+    except scratch.ForeignDatabaseError as exc:
+        sys.exit(str(exc))
 
 
 def latency(runner: Runner, name: str, params: list[dict[str, Any]], clients: int) -> dict[str, Any]:
@@ -184,7 +185,7 @@ def bench_size(
         seed=args.seed,
     )
     print(f"== size {size}x: {n} videos, {spec.n_users} users, {spec.n_hashtags} hashtags", file=sys.stderr)
-    wipe(runner)
+    scratch.scratch_wipe(runner)
     apply_schema(runner)
     data_dir = stages.run("generate", size, n, lambda: generate(tmp / f"data{size}", spec))
     dataset = stages.run("load", size, n, lambda: load_dataset(data_dir, "canonical"))
@@ -355,8 +356,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--feature-videos", type=int, default=8)
     parser.add_argument("--skip-side-by-side", action="store_true")
     parser.add_argument("--skip-features", action="store_true")
-    parser.add_argument("--neo4j-uri", default=os.environ.get("NEO4J_URI"))
-    parser.add_argument("--neo4j-user", default=os.environ.get("NEO4J_USER", "neo4j"))
+    parser.add_argument(
+        "--neo4j-uri",
+        help="A server set aside for benchmarks (default: MISHON_TEST_NEO4J_URI, else a throwaway local "
+        "Neo4j; NEO4J_URI is never used); password from MISHON_TEST_NEO4J_PASSWORD.",
+    )
+    parser.add_argument("--neo4j-user", default="neo4j")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]

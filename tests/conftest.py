@@ -1,14 +1,19 @@
 """Test tiers: unit tests need nothing; integration tests get a real Neo4j from a session fixture.
 
-Server choice: an existing server when ``NEO4J_URI`` is set; else a testcontainers Neo4j when a
-Docker engine answers; else a local Neo4j Community resolved with mvn (``mishon db install``).
+The tests never touch the user's data. ``NEO4J_URI`` and the other ``NEO4J_*`` variables are removed
+from the environment for the whole session (so CLI runs, in process or in a subprocess, cannot
+inherit them), ``MISHON_HOME`` points at a session temp dir and ``MISHON_FEATURE_CACHE`` is unset.
+The session's server comes from :mod:`mishon_graph.db.scratch`: the one ``MISHON_TEST_NEO4J_URI``
+names (used only when its database is empty or carries the test marker, unless
+``MISHON_TEST_ALLOW_WIPE=1``); else a testcontainers Neo4j when a Docker engine answers; else a
+throwaway local Neo4j Community resolved with mvn (``mishon db install``).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,12 +22,32 @@ import pytest
 
 from mishon_graph.config import Config
 from mishon_graph.db.runner import Runner
-from mishon_graph.db.schema import apply_schema, wipe
-from mishon_graph.db.server import NEO4J_VERSION, LocalNeo4j
+from mishon_graph.db.scratch import USER_VARS, ForeignDatabaseError, scratch_database, scratch_wipe
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("MISHON_SHARED", REPO.parent / "shared")).resolve()
 ARTIFACTS = REPO / "test-artifacts"
+# Variables that would point the code under test at the user's database, home or cache.
+_HIDDEN = (*USER_VARS, "MISHON_HOME", "MISHON_FEATURE_CACHE")
+_saved_env: dict[str, str] = {}
+_session_home: list[Path] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name in _HIDDEN:
+        if name in os.environ:
+            _saved_env[name] = os.environ.pop(name)
+    home = Path(tempfile.mkdtemp(prefix="mishon-test-home-"))
+    _session_home.append(home)
+    os.environ["MISHON_HOME"] = str(home)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    os.environ.pop("MISHON_HOME", None)
+    os.environ.update(_saved_env)
+    _saved_env.clear()
+    while _session_home:
+        shutil.rmtree(_session_home.pop(), ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -56,58 +81,34 @@ class Neo4jServer:
         ).with_overrides(**overrides)
 
 
-def _docker_answers() -> bool:
-    if shutil.which("docker") is None:
-        return False
+@pytest.fixture(scope="session")
+def _scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Neo4jServer, Runner]]:
     try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+        with scratch_database(tmp_path_factory.mktemp("neo4j"), docker=True) as (server, runner):
+            yield (
+                Neo4jServer(server.uri, server.user, server.password, server.database, server.http_url),
+                runner,
+            )
+    except ForeignDatabaseError as exc:
+        pytest.exit(str(exc), returncode=3)
 
 
 @pytest.fixture(scope="session")
-def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jServer]:
-    if os.environ.get("NEO4J_URI"):
-        yield Neo4jServer(
-            os.environ["NEO4J_URI"], os.environ.get("NEO4J_USER", "neo4j"),
-            os.environ.get("NEO4J_PASSWORD", ""), os.environ.get("NEO4J_DATABASE", "neo4j"),
-            http_url=os.environ.get("NEO4J_HTTP_URL") or None,
-        )
-        return
-    if _docker_answers():
-        try:
-            from testcontainers.neo4j import Neo4jContainer
-        except ImportError:
-            pass
-        else:
-            with Neo4jContainer(f"neo4j:{NEO4J_VERSION}-community") as container:
-                yield Neo4jServer(container.get_connection_url(), "neo4j", container.password)
-            return
-    server = LocalNeo4j(tmp_path_factory.mktemp("neo4j"))
-    state, _ = server.start(ports=(0, 0))
-    try:
-        yield Neo4jServer(
-            state.bolt_uri, server.user, server.password(), http_url=f"http://127.0.0.1:{state.http_port}"
-        )
-    finally:
-        server.stop()
+def neo4j_server(_scratch: tuple[Neo4jServer, Runner]) -> Neo4jServer:
+    return _scratch[0]
 
 
 @pytest.fixture(scope="session")
-def _session_runner(neo4j_server: Neo4jServer) -> Iterator[Runner]:
-    runner = Runner(neo4j_server.uri, neo4j_server.user, neo4j_server.password, neo4j_server.database)
-    runner.verify()
-    apply_schema(runner)
-    yield runner
-    runner.close()
+def _session_runner(_scratch: tuple[Neo4jServer, Runner]) -> Runner:
+    return _scratch[1]
 
 
 @pytest.fixture
 def db(_session_runner: Runner) -> Iterator[Runner]:
     """A runner on an empty database (schema in place); cleaned after the test."""
-    wipe(_session_runner)
+    scratch_wipe(_session_runner)
     yield _session_runner
-    wipe(_session_runner)
+    scratch_wipe(_session_runner)
 
 
 @pytest.fixture

@@ -232,6 +232,18 @@ def query_cmd(
 )
 @click.option("--epochs", type=int, help="Maximum training epochs.")
 @click.option("--baselines/--no-baselines", default=True, show_default=True)
+@click.option(
+    "--demo-home",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The demo's own home: its data, managed Neo4j, features, models and reports "
+    "[default: <home>/demo]. Your home's graph and models are not touched.",
+)
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Let the demo replace the graph (and models) it would write into when they hold another "
+    "dataset: a NEO4J_URI database, or a --demo-home it did not create. Without it the demo refuses.",
+)
 @no_progress_option("No progress bars.")
 @click.pass_context
 def demo_cmd(
@@ -242,16 +254,28 @@ def demo_cmd(
     min_hashtag_freq: int,
     epochs: int | None,
     baselines: bool,
+    demo_home: Path | None,
+    replace: bool,
     no_progress: bool,
 ) -> None:
-    """End to end: data -> ingest -> features -> graph -> train -> recommend -> evaluate."""
-    from mishon_graph.recommend.demo import run_demo
+    """End to end: data -> ingest -> features -> graph -> train -> recommend -> evaluate.
 
-    config = build_config(ctx, min_hashtag_freq=min_hashtag_freq, epochs=epochs)
-    with database(config) as runner:
+    Everything goes into the demo's own home (default <home>/demo) and, without NEO4J_URI, its own
+    managed Neo4j there, so your graph and models stay as they are.
+    """
+    from mishon_graph.db.connect import connect
+    from mishon_graph.recommend.demo import demo_place, run_demo
+
+    place = demo_place(build_config(ctx, min_hashtag_freq=min_hashtag_freq, epochs=epochs), demo_home)
+    place.claim_home()
+    _say(f"demo home: {place.home}; graph: {place.describe_graph()}")
+    # connect(), not database(): the demo writes its graph from scratch and checks the database itself.
+    runner = connect(place.config, notify=_say)
+    try:
         result = run_demo(
             runner,
-            config,
+            place,
+            replace=replace,
             dataset=dataset,
             dataset_format=format_name,
             preset=preset,
@@ -259,12 +283,20 @@ def demo_cmd(
             progress=not no_progress,
             notify=_say,
         )
+    finally:
+        runner.close()
     click.echo(result.evaluation.tables())
-    console.print(f"report: {result.report_dir}")
-    console.print(
-        f"recommendations: run {result.run.run_id}; try `mishon query top_hashtags -p video_id=<id>`"
+    home = place.home
+    # Plain echo: paths and commands stay on one line, to copy.
+    click.echo(f"report: {result.report_dir}")
+    click.echo(f"demo data: {home} (graph: {place.describe_graph()})")
+    click.echo(
+        f"recommendations: run {result.run.run_id}; try "
+        f"`mishon --home {home} query top_hashtags -p video_id=<id>`"
     )
-    console.print(f"Neo4j Browser: {browser_hint(config)}")
+    click.echo(f"Neo4j Browser: {browser_hint(place.config)}")
+    if place.own_database:
+        click.echo(f"the demo's Neo4j keeps running: `mishon --home {home} db status` / `db stop`")
 
 
 def register(cli: click.Group) -> None:
