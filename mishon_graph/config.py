@@ -18,6 +18,7 @@ AGGREGATORS = ("mean", "max", "min", "sum")
 DEVICES = ("auto", "cpu", "cuda")
 FEATURE_DTYPES = ("float32", "bfloat16")
 ENCODER_PROFILES = ("offline", "paper", "tiny")
+TEXT_ENCODERS = ("profile", "tfidf")
 
 
 def default_home() -> Path:
@@ -70,6 +71,10 @@ class Config:
         num_frames: Frames sampled per video.
         sample_rate: Audio sample rate in Hz.
         text_tokens: Token length for the text encoder (incl. special tokens).
+        text_encoder: ``profile`` (the encoder profile's token encoder: MiniLM for ``offline``, BERT for
+            ``paper``) or ``tfidf`` (character n-gram TF-IDF + truncated SVD fit on training captions,
+            one unit per caption; any language).
+        text_svd_dim: Width of the ``tfidf`` text features.
         ffmpeg_timeout: Seconds before an ffmpeg call is abandoned.
         max_audio_seconds: Decode at most the first this many seconds of audio per video.
         feature_batch: Videos decoded and encoded together by ``features``.
@@ -116,6 +121,8 @@ class Config:
     num_frames: int = 12
     sample_rate: int = 16000
     text_tokens: int = 30
+    text_encoder: str = "profile"
+    text_svd_dim: int = 256
     ffmpeg_timeout: float = 60.0
     max_audio_seconds: float = 60.0
     feature_batch: int = 8
@@ -172,6 +179,11 @@ class Config:
             self.encoder_profile in ENCODER_PROFILES,
             f"encoder profile must be one of {ENCODER_PROFILES}, got {self.encoder_profile!r}",
         )
+        need(
+            self.text_encoder in TEXT_ENCODERS,
+            f"text encoder must be one of {TEXT_ENCODERS}, got {self.text_encoder!r}",
+        )
+        need(self.text_svd_dim >= 1, f"TF-IDF text width must be >= 1, got {self.text_svd_dim}")
         need(self.num_frames >= 1 and self.sample_rate >= 1 and self.text_tokens >= 3, "bad media settings")
         need(self.ffmpeg_timeout > 0, "ffmpeg timeout must be > 0")
         need(self.max_audio_seconds > 0, f"max audio seconds must be > 0, got {self.max_audio_seconds}")
@@ -181,7 +193,7 @@ class Config:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Config:
-        """Build a config from ``NEO4J_*``, ``MISHON_HOME`` and ``MISHON_DEVICE``."""
+        """Build a config from ``NEO4J_*``, ``MISHON_HOME``, ``MISHON_DEVICE`` and the other ``MISHON_*``."""
         env = os.environ if environ is None else environ
         kwargs: dict[str, Any] = {}
         if env.get("NEO4J_URI"):
@@ -202,6 +214,7 @@ class Config:
             ("MISHON_VIT_MODEL", "vit_model"),
             ("MISHON_WAV2VEC2_MODEL", "wav2vec2_model"),
             ("MISHON_BERT_MODEL", "bert_model"),
+            ("MISHON_TEXT_ENCODER", "text_encoder"),
         ):
             if env.get(var):
                 kwargs[name] = env[var]

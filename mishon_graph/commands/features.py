@@ -15,7 +15,7 @@ from mishon_graph.commands.common import (
     err_console,
     no_progress_option,
 )
-from mishon_graph.config import ENCODER_PROFILES
+from mishon_graph.config import ENCODER_PROFILES, TEXT_ENCODERS
 from mishon_graph.constants import MODALITY_NAMES
 from mishon_graph.errors import MishonError
 from mishon_graph.features.extract import ExtractReport, extract_features
@@ -46,7 +46,8 @@ def summary_table(report: ExtractReport) -> Table:
         table.add_row(m, report.encoders[m], *(str(x) for x in values))
     table.caption = (
         f"{report.videos} videos in {report.wall_seconds:.1f} s ({report.videos_per_second:.2f} videos/s); "
-        f"decode {report.decode_seconds:.1f} s, encode {report.encode_seconds:.1f} s"
+        f"decode {report.decode_seconds:.1f} s, encode {report.encode_seconds:.1f} s; "
+        f"encoders loaded in {report.load_seconds:.1f} s"
     )
     return table
 
@@ -56,16 +57,20 @@ def summary_table(report: ExtractReport) -> Table:
               help="Comma-separated modalities to extract.")
 @click.option("--encoders", "profile", type=click.Choice(ENCODER_PROFILES),
               help="Encoder profile (default offline: weights in packages; paper: ViT/wav2vec2/BERT).")
+@click.option("--text-encoder", type=click.Choice(TEXT_ENCODERS),
+              help="Captions: profile (the profile's token encoder, MiniLM for offline; English) or tfidf "
+                   "(character n-gram TF-IDF + truncated SVD fit on training captions; any language). "
+                   "Default: MISHON_TEXT_ENCODER, else profile.")
 @device_option("Where the encoders run (default auto).")
 @click.option("--force", is_flag=True, help="Recompute features that already exist.")
 @no_progress_option()
 @click.pass_context
 def features_cmd(
-    ctx: click.Context, modalities: str, profile: str | None, device: str | None, force: bool,
-    no_progress: bool,
+    ctx: click.Context, modalities: str, profile: str | None, text_encoder: str | None, device: str | None,
+    force: bool, no_progress: bool,
 ) -> None:
     """Decode frames/audio and encode frames, audio and captions into unit features."""
-    config = build_config(ctx, encoder_profile=profile, device=device)
+    config = build_config(ctx, encoder_profile=profile, text_encoder=text_encoder, device=device)
     wanted = parse_modalities(modalities)
     with database(config) as runner:
         report = extract_features(runner, config, modalities=wanted, force=force, progress=not no_progress)

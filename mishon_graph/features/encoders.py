@@ -21,6 +21,11 @@ Profiles (``config.encoder_profile``):
 - ``tiny``: small random ViT/wav2vec2/BERT saved under ``home/models/tiny-encoders`` and loaded by
   the ``paper`` code path (tests, smoke runs).
 
+``config.text_encoder = "tfidf"`` replaces the profile's text encoder by character n-gram TF-IDF +
+truncated SVD (:mod:`mishon_graph.features.caption_svd`), fit on the training captions: one unit of
+``config.text_svd_dim`` per caption, for captions in any language. Its name (and its fit) depends on
+those captions, so :func:`encoder_names` and :func:`build_encoders` take them.
+
 Every encoder runs in eval mode under ``torch.inference_mode`` on the device chosen once by
 :func:`resolve_device`.
 """
@@ -75,15 +80,39 @@ def _hf_sources(config: Config) -> dict[str, str]:
     return {"visual": config.vit_model, "acoustic": config.wav2vec2_model, "textual": config.bert_model}
 
 
-def encoder_names(config: Config, modalities: Sequence[str]) -> dict[str, str]:
+def _tfidf_text(
+    config: Config, modalities: Sequence[str], train_captions: Sequence[tuple[str, str]] | None
+) -> bool:
+    if config.text_encoder != "tfidf" or "textual" not in modalities:
+        return False
+    if train_captions is None:
+        raise MishonError("the TF-IDF text encoder needs the training captions")
+    return True
+
+
+def encoder_names(
+    config: Config, modalities: Sequence[str], train_captions: Sequence[tuple[str, str]] | None = None
+) -> dict[str, str]:
     """The name each encoder of ``config.encoder_profile`` records, without loading any model.
 
     Planning needs only these names, so the features step loads just the encoders that have work.
 
+    Args:
+        config: Profile and text encoder.
+        modalities: Modalities wanted.
+        train_captions: ``(video id, caption)`` of the training videos; needed (and only read) when
+            ``config.text_encoder`` is ``tfidf``.
+
     Raises:
-        MishonError: an unknown modality.
+        MishonError: an unknown modality, or ``tfidf`` text without ``train_captions``.
     """
     _check(modalities)
+    if _tfidf_text(config, modalities, train_captions):
+        from mishon_graph.features.caption_svd import model_name
+
+        names = encoder_names(config, [m for m in modalities if m != "textual"])
+        names["textual"] = model_name(train_captions or (), config.text_svd_dim, config.seed)
+        return {m: names[m] for m in modalities}
     if config.encoder_profile == "offline":
         from mishon_graph.features import offline_encoders as off
 
@@ -104,15 +133,27 @@ def encoder_names(config: Config, modalities: Sequence[str]) -> dict[str, str]:
     return {m: names[m] for m in modalities}
 
 
-def build_encoders(config: Config, modalities: Sequence[str]) -> dict[str, Encoder]:
+def build_encoders(
+    config: Config, modalities: Sequence[str], train_captions: Sequence[tuple[str, str]] | None = None
+) -> dict[str, Encoder]:
     """The encoders of ``config.encoder_profile`` for ``modalities`` only, loaded on the chosen device.
 
-    The ``tiny`` profile builds (once) only the tiny models of ``modalities``.
+    The ``tiny`` profile builds (once) only the tiny models of ``modalities``. The ``tfidf`` text
+    encoder is loaded from ``config.model_dir`` when one was fit on the same ``train_captions``, else
+    fit on them and saved.
 
     Raises:
-        MishonError: an unknown modality, or a model that is not available locally.
+        MishonError: an unknown modality, a model that is not available locally, or ``tfidf`` text
+            without ``train_captions``.
     """
     _check(modalities)
+    if _tfidf_text(config, modalities, train_captions):
+        from mishon_graph.features.caption_svd import CaptionSvdEncoder, fit_or_load
+
+        model = fit_or_load(config.model_dir, train_captions or (), config.text_svd_dim, config.seed)
+        built = build_encoders(config, [m for m in modalities if m != "textual"])
+        built["textual"] = CaptionSvdEncoder(model)
+        return {m: built[m] for m in modalities}
     device = resolve_device(config.device)
     if config.encoder_profile == "offline":
         from mishon_graph.features import offline_encoders as off

@@ -23,7 +23,14 @@ from mishon_graph.db.runner import Runner
 from mishon_graph.errors import MishonError
 from mishon_graph.features import media
 from mishon_graph.features.encoders import Encoder, build_encoders, encoder_names, resolve_device
-from mishon_graph.features.plan import NO_MEDIA, NO_TEXT, ModalityPlan, VideoInput, plan_work
+from mishon_graph.features.plan import (
+    NO_MEDIA,
+    NO_TEXT,
+    ModalityPlan,
+    VideoInput,
+    plan_work,
+    training_captions,
+)
 from mishon_graph.features.store import FeatureStore
 from mishon_graph.features.units import mean_units
 
@@ -60,6 +67,7 @@ class ExtractReport:
         videos: Videos that had something encoded or decoded.
         decode_seconds: Seconds in ffprobe/ffmpeg.
         encode_seconds: Seconds in the encoders.
+        load_seconds: Seconds loading (or, for the TF-IDF text encoder, fitting) the encoders.
         wall_seconds: Seconds of the whole step, encoder loading excluded.
     """
 
@@ -74,6 +82,7 @@ class ExtractReport:
     videos: int = 0
     decode_seconds: float = 0.0
     encode_seconds: float = 0.0
+    load_seconds: float = 0.0
     wall_seconds: float = 0.0
 
     @property
@@ -306,22 +315,23 @@ def extract_features(
     """
     import torch
 
+    start = time.perf_counter()
     modalities = tuple(dict.fromkeys(modalities))
-    names = encoder_names(config, modalities)
+    rows = runner.run_file("features/videos")
+    train_captions = training_captions(rows)  # what a fitted (TF-IDF) text encoder may learn from
+    names = encoder_names(config, modalities, train_captions)
     report = ExtractReport(
         profile=config.encoder_profile, device=resolve_device(config.device), threads=torch.get_num_threads(),
         encoders=names, counts={m: ModalityCounts() for m in modalities},
     )
-    start = time.perf_counter()
     store = FeatureStore(config.feature_dir)
-    plans, videos = plan_work(
-        runner.run_file("features/videos"), modalities, names, force=force, stored=store.stored_encoder
-    )
+    plans, videos = plan_work(rows, modalities, names, force=force, stored=store.stored_encoder)
     # Only modalities with something to encode load a model (a text-only dataset loads no ViT/wav2vec2).
     report.loaded = tuple(m for m in modalities if plans[m].encode)
     loading = time.perf_counter()
-    encoders = build_encoders(config, report.loaded)
-    start += time.perf_counter() - loading
+    encoders = build_encoders(config, report.loaded, train_captions)
+    report.load_seconds = time.perf_counter() - loading
+    start += report.load_seconds
     writer = _Writer(runner, config, store, report)
     _restore_and_mark(plans, store, writer, names)
     media_ids = {v for m in ("visual", "acoustic") if m in plans for v in plans[m].encode}

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mishon_graph.constants import PRECOMPUTED_ENCODER
+from mishon_graph.constants import PRECOMPUTED_ENCODER, TRAIN
 
 NO_TEXT = "no text"
 NO_MEDIA = "no media file"
@@ -52,6 +52,19 @@ def video_input(row: Mapping[str, Any]) -> VideoInput:
     """A :class:`VideoInput` from a ``features/videos`` row."""
     media = row.get("media_path")
     return VideoInput(str(row["id"]), str(row.get("text") or "").strip(), str(media) if media else None)
+
+
+def training_captions(rows: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """``(id, caption)`` of the training videos that have a caption, what a fitted text encoder may see.
+
+    No leakage: validation and test captions are left out (they are encoded, never fitted on).
+    """
+    out = []
+    for row in rows:
+        video = video_input(row)
+        if row.get("split") == TRAIN and video.text:
+            out.append((video.id, video.text))
+    return out
 
 
 def _decide(

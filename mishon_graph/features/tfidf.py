@@ -9,12 +9,32 @@ is the cosine.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
 NGRAMS = (2, 4)
 MAX_FEATURES = 200_000
+
+
+def vectorizer(vocabulary: Sequence[str] | None = None) -> TfidfVectorizer:
+    """The caption TF-IDF settings, unfitted; with ``vocabulary`` (column order) the columns are fixed."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=NGRAMS,
+        min_df=2,
+        sublinear_tf=True,
+        max_features=MAX_FEATURES,
+        lowercase=True,
+        dtype=np.float64,
+        vocabulary=None if vocabulary is None else {term: i for i, term in enumerate(vocabulary)},
+    )
 
 
 class CaptionVectors:
@@ -25,17 +45,7 @@ class CaptionVectors:
     """
 
     def __init__(self, train_texts: Sequence[str]) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        self._vec = TfidfVectorizer(
-            analyzer="char_wb",
-            ngram_range=NGRAMS,
-            min_df=2,
-            sublinear_tf=True,
-            max_features=MAX_FEATURES,
-            lowercase=True,
-            dtype=np.float64,
-        )
+        self._vec = vectorizer()
         try:
             self.train = self._vec.fit_transform([t or "" for t in train_texts]).tocsr()
             self.fitted = True
