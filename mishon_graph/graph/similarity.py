@@ -56,6 +56,26 @@ class SimilarPairs:
         ]
 
 
+def passes_theta(cosine: np.ndarray, theta: float) -> np.ndarray:
+    """The threshold test of every SIMILAR edge: ``cosine >= theta`` up to float64 rounding."""
+    return np.asarray(cosine) >= theta - TOLERANCE
+
+
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """Rows in float64 divided by their L2 norm (zero rows stay zero): what cosines are computed on."""
+    x = np.asarray(x, dtype=np.float64)
+    norms = np.linalg.norm(x, axis=1)
+    out = np.zeros_like(x)
+    nonzero = norms > 0
+    out[nonzero] = x[nonzero] / norms[nonzero, None]
+    return out
+
+
+def exact_cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise dot products of unit rows ``a[i] . b[i]`` (float64): the weights SIMILAR edges store."""
+    return np.einsum("ij,ij->i", a, b)
+
+
 def block_rows(n: int, budget_bytes: int = _BLOCK_BYTES) -> int:
     """Rows per block so that a float32 ``rows x n`` block stays within ``budget_bytes``."""
     return max(1, min(max(n, 1), budget_bytes // (4 * max(n, 1))))
@@ -87,10 +107,9 @@ def similar_pairs(
     order = sorted(range(len(ids)), key=ids.__getitem__)
     x = x[order]
     sorted_ids = [ids[i] for i in order]
-    norms = np.linalg.norm(x, axis=1)
-    keep = np.flatnonzero(norms > 0)
+    keep = np.flatnonzero(np.linalg.norm(x, axis=1) > 0)
     zero_vectors = len(ids) - len(keep)
-    xn = x[keep] / norms[keep, None]
+    xn = unit_rows(x[keep])
     n = len(keep)
     if n < 2:
         return SimilarPairs([], [], np.zeros(0), 0, zero_vectors)
@@ -111,7 +130,7 @@ def similar_pairs(
         picked.append(_keep(rows[r], c, xn, theta, knn_cap, n))
     keys = np.unique(np.concatenate(picked))
     lo, hi = keys // n, keys % n
-    weight = np.einsum("ij,ij->i", xn[lo], xn[hi])
+    weight = exact_cosines(xn[lo], xn[hi])
     kept_ids = [sorted_ids[i] for i in keep]
     return SimilarPairs(
         [kept_ids[i] for i in lo], [kept_ids[i] for i in hi], weight, directed // 2, zero_vectors
@@ -124,7 +143,7 @@ def _nonzero(mask: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _exact(xn: np.ndarray, r: np.ndarray, c: np.ndarray) -> np.ndarray:
-    return np.einsum("ij,ij->i", xn[r], xn[c])
+    return exact_cosines(xn[r], xn[c])
 
 
 def _count_directed(scores: torch.Tensor, rows: np.ndarray, xn: np.ndarray, theta: float) -> int:
@@ -133,7 +152,7 @@ def _count_directed(scores: torch.Tensor, rows: np.ndarray, xn: np.ndarray, thet
     if int(torch.count_nonzero(scores >= theta - _MARGIN)) == sure:
         return sure  # nothing close enough to theta to need the exact test
     r, c = _nonzero((scores >= theta - _MARGIN) & (scores < theta + _MARGIN))
-    return sure + int(np.count_nonzero(_exact(xn, rows[r], c) >= theta - TOLERANCE))
+    return sure + int(np.count_nonzero(passes_theta(_exact(xn, rows[r], c), theta)))
 
 
 def _top_candidates(scores: torch.Tensor, theta: float, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -159,7 +178,7 @@ def _top_candidates(scores: torch.Tensor, theta: float, k: int) -> tuple[np.ndar
 def _keep(gr: np.ndarray, c: np.ndarray, xn: np.ndarray, theta: float, k: int | None, n: int) -> np.ndarray:
     """Pair keys ``lo * n + hi`` that rows ``gr`` keep among candidates ``c`` (exact float64 test)."""
     exact = _exact(xn, gr, c)
-    ok = exact >= theta - TOLERANCE
+    ok = passes_theta(exact, theta)
     gr, c, exact = gr[ok], c[ok], exact[ok]
     if k is not None:
         idx = np.lexsort((c, -exact, gr))  # by row, then cosine desc, then id asc

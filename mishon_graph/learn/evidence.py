@@ -14,8 +14,9 @@ validation never holds cold-start users.
 from __future__ import annotations
 
 import math
+from collections import ChainMap
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,7 +26,6 @@ from mishon_graph.evaluation.signals import (
     History,
     cooccurrence_matrix,
     cooccurrence_scores,
-    history_scores,
     knn_neighbours,
     mention_scores,
     neighbour_votes,
@@ -106,31 +106,81 @@ class Corpus:
             self._cache["cond"] = cooccurrence_matrix(self.history)
         return self._cache["cond"]
 
-    def profiles(self) -> tuple[dict[str, int], sp.csr_matrix]:
-        if "profiles" not in self._cache:
-            self._cache["profiles"] = user_profiles(self.history)
-        return self._cache["profiles"]
+    def profiles(self, half_life: float = math.inf) -> tuple[dict[str, int], sp.csr_matrix]:
+        """Per-user (decayed) hashtag shares, computed once per half-life."""
+        key = ("profiles", half_life)
+        if key not in self._cache:
+            self._cache[key] = user_profiles(self.history, half_life)
+        return self._cache[key]
 
     def spread(self) -> np.ndarray:
         if "spread" not in self._cache:
             self._cache["spread"] = self.history.spread
         return self._cache["spread"]
 
+    def posters(self) -> np.ndarray:
+        """Poster of each training post, in row order (object array)."""
+        if "posters" not in self._cache:
+            self._cache["posters"] = np.array([p.user_id for p in self.history.posts], dtype=object)
+        return self._cache["posters"]
+
+    def embedding_dims(self) -> dict[str, int]:
+        """Modality -> embedding length, for the modalities whose embeddings all have one length."""
+        if "dims" not in self._cache:
+            dims = {}
+            for m, emb in self.embeddings.items():
+                lengths = {len(e) for e in emb.values()}
+                if len(lengths) == 1:
+                    dims[m] = lengths.pop()
+            self._cache["dims"] = dims
+        return self._cache["dims"]
+
     def train_embeddings(self) -> np.ndarray | None:
         """Training videos' pooled embeddings: per modality L2-normalised, concatenated."""
         if "emb" not in self._cache:
             ids = [p.video_id for p in self.history.posts]
-            self._cache["emb"] = _stacked(self.embeddings, ids)
+            self._cache["emb"] = _stacked(self.embeddings, self.embedding_dims(), ids)
         return self._cache["emb"]
 
-    def text_vectors(self, target_texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        """Training captions' TF-IDF rows (fit once) and the rows of ``target_texts``."""
+    def caption_vectors(self) -> CaptionVectors:
+        """The caption TF-IDF, fit once on the training captions."""
         if "tfidf" not in self._cache:
             self._cache["tfidf"] = CaptionVectors(
                 [self.texts.get(p.video_id, "") for p in self.history.posts]
             )
-        vectors = self._cache["tfidf"]
+        return self._cache["tfidf"]
+
+    def text_vectors(self, target_texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """Training captions' TF-IDF rows (fit once) and the rows of ``target_texts``."""
+        vectors = self.caption_vectors()
         return vectors.train, vectors.transform(target_texts)
+
+    def with_targets(
+        self,
+        *,
+        texts: Mapping[str, str] | None = None,
+        embeddings: Mapping[str, Mapping[str, Sequence[float]]] | None = None,
+        similar: Mapping[str, Sequence[tuple[str, float]]] | None = None,
+        gnn: Mapping[str, np.ndarray] | None = None,
+    ) -> Corpus:
+        """This corpus plus what is known about videos it does not hold (new uploads).
+
+        The view shares the training evidence and every cached matrix (nothing is refit); lookups of
+        the new ids go to the given mappings first. Embedding lengths are those of the corpus.
+        """
+        self.embedding_dims()  # fixed by the corpus before any new vector is seen
+        emb = dict(self.embeddings)
+        for m, new in (embeddings or {}).items():
+            emb[m] = ChainMap(dict(new), self.embeddings.get(m, {}))
+        gnn_view = self.gnn if not gnn or self.gnn is None else ChainMap(dict(gnn), self.gnn)
+        return replace(
+            self,
+            texts=ChainMap(dict(texts or {}), self.texts),
+            embeddings=emb,
+            similar=ChainMap(dict(similar or {}), self.similar),
+            gnn=gnn_view,
+            _cache=self._cache,
+        )
 
 
 @dataclass
@@ -161,15 +211,16 @@ class Evidence:
 
 
 def _stacked(
-    embeddings: Mapping[str, Mapping[str, Sequence[float]]], ids: Sequence[str]
+    embeddings: Mapping[str, Mapping[str, Sequence[float]]], dims: Mapping[str, int], ids: Sequence[str]
 ) -> np.ndarray | None:
+    """Per modality of ``dims`` (sorted), the L2-normalised embeddings of ``ids`` (zeros when absent),
+    concatenated and scaled by 1/sqrt(modalities)."""
     blocks = []
     for m in sorted(embeddings):
-        emb = embeddings[m]
-        dims = {len(e) for e in emb.values()}
-        if len(dims) != 1:
+        if m not in dims:
             continue
-        block = np.zeros((len(ids), dims.pop()), dtype=np.float32)
+        emb = embeddings[m]
+        block = np.zeros((len(ids), dims[m]), dtype=np.float32)
         for i, v in enumerate(ids):
             if v in emb:
                 block[i] = emb[v]
@@ -181,7 +232,7 @@ def _stacked(
 
 
 def _same_user_mask(corpus: Corpus, targets: Sequence[Target]) -> Callable[[int, int], np.ndarray]:
-    posters = np.array([p.user_id for p in corpus.history.posts], dtype=object)
+    posters = corpus.posters()
 
     def mask(start: int, stop: int) -> np.ndarray:
         users = np.array([t.user_id for t in targets[start:stop]], dtype=object)
@@ -210,7 +261,7 @@ def build_evidence(
     if "history" in want:
         out["history"] = profile_rows(corpus.profiles(), users)  # plain shares, computed once
     if "recent" in want or "cooccurrence" in want:
-        recent = history_scores(hist, users, settings.half_life)
+        recent = profile_rows(corpus.profiles(settings.half_life), users)
         out["recent"] = recent
         if "cooccurrence" in want:
             out["cooccurrence"] = cooccurrence_scores(recent, corpus.cond())
@@ -233,7 +284,7 @@ def build_evidence(
     if "knn" in want:
         train = corpus.train_embeddings()
         if train is not None:
-            query = _stacked(corpus.embeddings, [t.video_id for t in targets])
+            query = _stacked(corpus.embeddings, corpus.embedding_dims(), [t.video_id for t in targets])
             pairs = knn_neighbours(query, train, settings.knn, exclude=exclude)
             out["knn"] = neighbour_votes(pairs, hist.matrix)
             context["knn_max"] = _closest(pairs)

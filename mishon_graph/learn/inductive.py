@@ -1,10 +1,12 @@
 """Attach a new video (and possibly a new user) to an exported graph, as the graph build would.
 
 Pure functions: the new video's modality nodes link to existing ones by cosine of the pooled
-(mean) unit features, kept when >= theta and capped at the k best (cosine descending, id
-ascending); its user links to its modality nodes (USES). A new user gets POPULAR links from the
-top ``alpha`` fraction of users by engagement (Algorithm 1, engagement descending, id ascending).
-Existing nodes' own top-k lists are not recomputed, so a hub is not re-ranked against the newcomer.
+(mean) unit features, kept when >= theta (the graph's test, float64 rounding tolerated) and capped
+at the k best (cosine descending, id ascending); its user links to its modality nodes (USES). A new
+user gets POPULAR links from the top ``alpha`` fraction of users by engagement (Algorithm 1,
+engagement descending, id ascending). Existing nodes' own top-k lists are not recomputed, so a hub
+is not re-ranked against the newcomer (``mishon serve`` also links the nodes that would keep the
+newcomer, as a rebuild would: :mod:`mishon_graph.graph.new_node`).
 """
 
 from __future__ import annotations
@@ -24,24 +26,24 @@ from mishon_graph.constants import (
     TEST,
 )
 from mishon_graph.errors import MishonError
+from mishon_graph.graph.similarity import exact_cosines, passes_theta, unit_rows
 from mishon_graph.learn.data import SPLIT_CODE, ExportedGraph, pad_units
 
 
 def top_similar(
     vector: np.ndarray, ids: Sequence[str], embeddings: np.ndarray, theta: float, k: int | None
 ) -> list[tuple[str, float]]:
-    """Existing ids whose embedding has cosine >= ``theta`` with ``vector``, best ``k`` first."""
+    """Existing ids whose embedding passes the graph's cosine test with ``vector``
+    (:func:`~mishon_graph.graph.similarity.passes_theta`, cosines as ``graph build`` computes them),
+    best ``k`` first (cosine descending, id ascending)."""
     if len(ids) == 0:
         return []
-    v = np.asarray(vector, dtype=np.float64)
-    e = np.asarray(embeddings, dtype=np.float64)
-    nv = np.linalg.norm(v)
-    ne = np.linalg.norm(e, axis=1)
-    if nv == 0:
+    q = unit_rows(np.asarray(vector).reshape(1, -1))
+    e = unit_rows(embeddings)
+    if not q.any():
         return []
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cos = np.where(ne > 0, e @ v / (ne * nv), -np.inf)
-    keep = [(ids[i], float(cos[i])) for i in np.nonzero(cos >= theta)[0]]
+    cos = exact_cosines(e, np.repeat(q, len(ids), axis=0))
+    keep = [(ids[i], float(cos[i])) for i in np.nonzero(passes_theta(cos, theta) & e.any(axis=1))[0]]
     keep.sort(key=lambda t: (-t[1], t[0]))
     return keep if k is None else keep[:k]
 

@@ -157,10 +157,11 @@ class MishonModel(nn.Module):
         h[PYG_USER] = torch.where(known.unsqueeze(-1), emb, self.new_user.expand_as(emb))
         return h
 
-    def refine(self, h: dict[str, Tensor], edge_index: dict[EdgeType, Tensor]) -> dict[str, Tensor]:
-        """Algorithm 2 on the homogeneous view of the variant's edge families."""
-        if self.depth == 0:
-            return h
+    def homogeneous(
+        self, h: dict[str, Tensor], edge_index: dict[EdgeType, Tensor]
+    ) -> tuple[dict[str, int], Tensor, Tensor]:
+        """The homogeneous view Algorithm 2 runs on: each node type's row offset, the stacked node
+        vectors ``h`` and the edges of the variant's families (message from ``[0]`` to ``[1]``)."""
         types = list(self.modalities) + ([PYG_USER] if self.use_user else [])
         offsets, start = {}, 0
         for t in types:
@@ -173,13 +174,26 @@ class MishonModel(nn.Module):
                 parts.append(torch.stack([ei[0] + offsets[src], ei[1] + offsets[dst]]))
         device = h[types[0]].device
         homo_ei = torch.cat(parts, dim=1) if parts else torch.zeros(2, 0, dtype=torch.long, device=device)
-        z = torch.cat([h[t] for t in types], dim=0)
+        return offsets, torch.cat([h[t] for t in types], dim=0), homo_ei
+
+    def refine(self, h: dict[str, Tensor], edge_index: dict[EdgeType, Tensor]) -> dict[str, Tensor]:
+        """Algorithm 2 on the homogeneous view of the variant's edge families."""
+        if self.depth == 0:
+            return h
+        offsets, z, homo_ei = self.homogeneous(h, edge_index)
         for layer in self.layers:
             z = layer(z, homo_ei)
         out = dict(h)
-        for t in types:
-            out[t] = z[offsets[t] : offsets[t] + h[t].shape[0]]
+        for t, start in offsets.items():
+            out[t] = z[start : start + h[t].shape[0]]
         return out
+
+    def readout(self, h: dict[str, Tensor], video: Tensor, video_user: Tensor) -> Tensor:
+        """Hashtag logits from refined vectors: each modality node of the videos, then their poster's."""
+        parts = [h[m][video] for m in self.modalities]
+        if self.use_user:
+            parts.append(h[PYG_USER][video_user])
+        return self.head(self.dropout(torch.cat(parts, dim=-1)))
 
     def forward(
         self,
@@ -200,11 +214,7 @@ class MishonModel(nn.Module):
             video: Rows of the videos to score.
             video_user: User-node row of each scored video's poster.
         """
-        h = self.refine(self.initial(x, mask, user), edge_index)
-        parts = [h[m][video] for m in self.modalities]
-        if self.use_user:
-            parts.append(h[PYG_USER][video_user])
-        return self.head(self.dropout(torch.cat(parts, dim=-1)))
+        return self.readout(self.refine(self.initial(x, mask, user), edge_index), video, video_user)
 
     def __repr__(self) -> str:
         dims = ", ".join(f"{m}={d}" for m, d in self.in_dims.items())

@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -39,6 +40,9 @@ from mishon_graph.learn.hybrid import Ranker, RankerSettings, fit_ranker
 from mishon_graph.recommend.baselines import read_embeddings
 from mishon_graph.recommend.evaluate import HISTORY_SPLITS, read_truth
 from mishon_graph.recommend.write import write_recommendations
+
+if TYPE_CHECKING:
+    from mishon_graph.learn.data import ExportedGraph
 
 MODEL = "mishon+"
 ABLATIONS: dict[str, tuple[str, ...]] = {
@@ -125,26 +129,48 @@ def read_links(runner: Runner) -> tuple[dict[str, list[tuple[str, float]]], list
     return jaccard, sorted(popular.items())
 
 
+def vocab_columns(hashtags: Sequence[str], vocab: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``(source, target)`` column pairs that move scores over ``hashtags`` onto ``vocab``."""
+    index = {h: i for i, h in enumerate(vocab)}
+    pairs = [(i, index[h]) for i, h in enumerate(hashtags) if h in index]
+    src = np.array([i for i, _ in pairs], dtype=np.int64)
+    dst = np.array([j for _, j in pairs], dtype=np.int64)
+    return src, dst
+
+
+def on_vocab(row: np.ndarray, columns: tuple[np.ndarray, np.ndarray], size: int) -> np.ndarray:
+    """One score row moved onto the vocabulary of :func:`vocab_columns` (0 for hashtags it lacks)."""
+    full = np.zeros(size, dtype=np.float32)
+    full[columns[1]] = row[columns[0]]
+    return full
+
+
 def gnn_probabilities(
-    runner: Runner, config: Config, artifact: Path | None, splits: Sequence[str], vocab: Sequence[str]
+    runner: Runner,
+    config: Config,
+    artifact: Path | None,
+    splits: Sequence[str],
+    vocab: Sequence[str],
+    graph: ExportedGraph | None = None,
 ) -> dict[str, np.ndarray] | None:
-    """The trained GNN's probabilities over ``vocab`` for the videos of ``splits`` (None: no artifact)."""
+    """The trained GNN's probabilities over ``vocab`` for the videos of ``splits`` (None: no artifact).
+
+    ``graph``: the whole graph as :func:`~mishon_graph.learn.export.export_graph` returned it earlier
+    in this process (scored instead of exporting it again).
+    """
     if artifact is None or not Path(artifact).is_file():
         return None
     from mishon_graph.learn.export import export_graph
     from mishon_graph.learn.infer import score_videos
 
-    graph = export_graph(runner, config, labels=False)
+    if graph is None:
+        graph = export_graph(runner, config, labels=False)
     out: dict[str, np.ndarray] = {}
-    index = {h: i for i, h in enumerate(vocab)}
     for split in splits:
         scores = score_videos(runner, config, Path(artifact), split=split, graph=graph)
-        cols = [index.get(h) for h in scores.hashtags]
-        keep = [i for i, c in enumerate(cols) if c is not None]
+        columns = vocab_columns(scores.hashtags, vocab)
         for vid, row in zip(scores.video_ids, scores.scores, strict=True):
-            full = np.zeros(len(vocab), dtype=np.float32)
-            full[[cols[i] for i in keep]] = row[keep]
-            out[vid] = full
+            out[vid] = on_vocab(row, columns, len(vocab))
     return out
 
 
@@ -165,8 +191,9 @@ def read_inputs(
     split: str,
     artifact: Path | None,
     say: Callable[[str], None] = lambda _m: None,
+    graph: ExportedGraph | None = None,
 ) -> HybridInputs:
-    """Everything :func:`fit_and_score` needs, read once."""
+    """Everything :func:`fit_and_score` needs, read once (``graph``: see :func:`gnn_probabilities`)."""
     say("mishon+: reading training posts, targets, links and embeddings")
     posts, texts = read_posts(runner)
     vocab = sorted({h for p in posts for h in p.hashtags})
@@ -183,7 +210,7 @@ def read_inputs(
     gnn = None
     if artifact is not None and Path(artifact).is_file():
         say(f"mishon+: GNN probabilities from {artifact}")
-        gnn = gnn_probabilities(runner, config, artifact, sorted({constants.VALID, split}), vocab)
+        gnn = gnn_probabilities(runner, config, artifact, sorted({constants.VALID, split}), vocab, graph)
     corpus = Corpus(
         history=History(posts, vocab),
         texts={**texts, **valid_texts, **target_texts},
@@ -195,6 +222,85 @@ def read_inputs(
         normalise=normalise_hashtag,
     )
     return HybridInputs(corpus, valid, truth, targets)
+
+
+@dataclass
+class HybridModel:
+    """Fitted ``mishon+``: the existing-user and cold-start rankers, and how they read a corpus.
+
+    Pure: :meth:`score` works on any :class:`Corpus` (the graph's test videos, or new uploads seen
+    through :meth:`Corpus.with_targets`), so ``recommend`` and ``serve`` share one scoring path.
+    A target whose poster has no training post is scored by ``cold`` as a newcomer.
+    """
+
+    vocab: list[str]
+    evidence: EvidenceSettings
+    existing: Ranker
+    cold: Ranker | None
+    signals: tuple[str, ...]
+    cold_signals: tuple[str, ...]
+
+    def is_cold(self, corpus: Corpus, target: Target) -> bool:
+        return corpus.history.posts_of(target.user_id) == 0
+
+    def score(self, corpus: Corpus, targets: Sequence[Target], *, chunk: int = 2048) -> np.ndarray:
+        """``[len(targets), |H|]`` scores; rows of a group without a ranker stay 0.
+
+        Args:
+            corpus: The evidence (the one the rankers were fit on, or a view of it).
+            targets: Videos to score, with their posters.
+            chunk: Targets scored together (bounds memory at ``chunk x |H|`` per signal).
+        """
+        scores = np.zeros((len(targets), len(self.vocab)), dtype=np.float32)
+        cold = [self.is_cold(corpus, t) for t in targets]
+        groups = ((False, self.existing, self.signals), (True, self.cold, self.cold_signals))
+        for is_cold, ranker, sig in groups:
+            rows = [i for i in range(len(targets)) if cold[i] == is_cold]
+            if not rows or ranker is None:
+                continue
+            for start in range(0, len(rows), chunk):
+                part = rows[start : start + chunk]
+                ev = build_evidence(
+                    corpus, [targets[i] for i in part], self.evidence, as_new_user=is_cold, signals=sig
+                )
+                scores[part] = ranker.score(ev)
+        return scores
+
+
+def fit_hybrid(
+    inputs: HybridInputs,
+    settings: HybridSettings,
+    *,
+    exclude: Sequence[str] = (),
+    k: int = 5,
+    cold: bool | None = None,
+) -> HybridModel:
+    """Fit the existing-user ranker, and the cold-start one, on the validation videos.
+
+    Args:
+        inputs: From :func:`read_inputs`.
+        settings: Evidence and ranker settings.
+        exclude: Signals left out (ablations).
+        k: Cut-off of the validation guard.
+        cold: Fit the cold-start ranker: ``None`` only when a target of ``inputs`` needs it,
+            ``True`` always (new uploads may come from new users).
+    """
+    corpus, vocab = inputs.corpus, list(inputs.corpus.history.vocab)
+    names = tuple(s for s in SIGNALS if s not in set(exclude))
+    if corpus.gnn is None:
+        names = tuple(s for s in names if s != "gnn")
+    if not names:
+        raise MishonError("mishon+ needs at least one signal")
+    ev_valid = build_evidence(corpus, inputs.valid, settings.evidence, signals=names)
+    existing = fit_ranker(ev_valid, inputs.valid_truth, vocab, names, settings.ranker, k=k)
+    cold_names = tuple(s for s in names if s not in USER_SIGNALS)
+    if cold is None:
+        cold = any(corpus.history.posts_of(t.user_id) == 0 for t in inputs.targets)
+    cold_ranker = None
+    if cold and cold_names:
+        ev_new = build_evidence(corpus, inputs.valid, settings.evidence, as_new_user=True, signals=cold_names)
+        cold_ranker = fit_ranker(ev_new, inputs.valid_truth, vocab, cold_names, settings.ranker, k=k)
+    return HybridModel(vocab, settings.evidence, existing, cold_ranker, names, cold_names)
 
 
 @dataclass
@@ -226,7 +332,8 @@ def fit_and_score(
     k: int = 5,
     chunk: int = 2048,
 ) -> HybridResult:
-    """Fit the existing-user and cold-start rankers on validation, then score the targets.
+    """Fit the existing-user and cold-start rankers on validation (:func:`fit_hybrid`), then score
+    the targets (:meth:`HybridModel.score`).
 
     Args:
         inputs: From :func:`read_inputs`.
@@ -235,37 +342,9 @@ def fit_and_score(
         k: Cut-off of the validation guard.
         chunk: Targets scored together (bounds memory at ``chunk x |H|`` per signal).
     """
-    corpus, vocab = inputs.corpus, list(inputs.corpus.history.vocab)
-    names = tuple(s for s in SIGNALS if s not in set(exclude))
-    if corpus.gnn is None:
-        names = tuple(s for s in names if s != "gnn")
-    if not names:
-        raise MishonError("mishon+ needs at least one signal")
-    ev_valid = build_evidence(corpus, inputs.valid, settings.evidence, signals=names)
-    existing = fit_ranker(ev_valid, inputs.valid_truth, vocab, names, settings.ranker, k=k)
-    history = corpus.history
-    cold_rows = [i for i, t in enumerate(inputs.targets) if history.posts_of(t.user_id) == 0]
-    cold = None
-    cold_names = tuple(s for s in names if s not in USER_SIGNALS)
-    if cold_rows and cold_names:
-        ev_new = build_evidence(corpus, inputs.valid, settings.evidence, as_new_user=True, signals=cold_names)
-        cold = fit_ranker(ev_new, inputs.valid_truth, vocab, cold_names, settings.ranker, k=k)
-    scores = np.zeros((len(inputs.targets), len(vocab)), dtype=np.float32)
-    cold_set = set(cold_rows)
-    for group, ranker, as_new, sig in (
-        ("existing", existing, False, names),
-        ("cold", cold, True, cold_names),
-    ):
-        rows = [i for i in range(len(inputs.targets)) if (i in cold_set) == (group == "cold")]
-        if not rows or ranker is None:
-            continue
-        for start in range(0, len(rows), chunk):
-            part = rows[start : start + chunk]
-            ev = build_evidence(
-                corpus, [inputs.targets[i] for i in part], settings.evidence, as_new_user=as_new, signals=sig
-            )
-            scores[part] = ranker.score(ev)
-    return HybridResult(list(inputs.targets), vocab, scores, existing, cold, names)
+    model = fit_hybrid(inputs, settings, exclude=exclude, k=k)
+    scores = model.score(inputs.corpus, inputs.targets, chunk=chunk)
+    return HybridResult(list(inputs.targets), model.vocab, scores, model.existing, model.cold, model.signals)
 
 
 def recommend_hybrid(
