@@ -1,0 +1,251 @@
+"""``mishon serve``'s HTTP API: a thin FastAPI app over :class:`~mishon_graph.serve.suggester.Suggester`.
+
+Endpoints: ``POST /suggest`` (caption, poster, optional precomputed unit features -> ranked hashtags,
+each with a one-line reason and the neighbours behind it; ``"store": true`` also writes the upload
+into the graph when the server was started with ``--store``), ``GET /health``, and the OpenAPI
+documentation at ``/docs`` (the schema is the API's documentation).
+
+Every request is parsed and validated by pydantic models; the body size is capped (declared
+lengths at once, streamed bodies by FastAPI's ``max_body_size``); the suggestion runs in a worker
+thread under a time limit. Errors are one line in ``{"detail": ...}``: 422 for input that cannot
+be scored (wrong types, unknown modality, wrong dimension, NaN, text that is not valid Unicode),
+413 for a body over the size limit, 409 for a store over a dataset video's id, 403 for a store on
+a read-only server, 503 when the time limit passes; an unexpected failure is a 500 whose detail
+names the error type (the traceback goes to the server log, never to the client). A poster the graph does not know is a new user (Problem 2):
+the answer says ``"user": "new"``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+import anyio
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
+from starlette.exceptions import HTTPException
+from starlette.types import Receive, Scope, Send
+
+from mishon_graph.errors import MishonError
+from mishon_graph.serve.suggester import BadUpload, Suggester, Suggestion, Upload
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 2_000_000
+MAX_CAPTION = 5_000
+MAX_ID = 256
+TIMEOUT_S = 5.0
+WORKERS = 4
+
+Number = Annotated[float, Strict()]
+Store = Callable[[Suggestion, Upload], str]
+
+
+def _valid_text(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("must be valid Unicode text (it holds a lone surrogate)") from None
+    return value
+
+
+class SuggestRequest(BaseModel):
+    """A new upload."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    caption: str = Field("", max_length=MAX_CAPTION, description="The caption (any language).")
+    user_id: str | None = Field(
+        None, min_length=1, max_length=MAX_ID, description="The poster; unknown or absent: a new user."
+    )
+    video_id: str | None = Field(
+        None, min_length=1, max_length=MAX_ID, description="Id of the upload (needed to store it)."
+    )
+    features: dict[str, list[list[Number]]] = Field(
+        default_factory=dict,
+        description="Precomputed unit features per modality (visual, acoustic, textual): "
+        "[units, dim] each; a modality left out is one the video lacks.",
+    )
+    k: int = Field(5, ge=1, le=100, description="Hashtags to return.")
+    store: bool = Field(False, description="Also write the upload into the graph (server run with --store).")
+
+    _text = field_validator("caption", "user_id", "video_id")(_valid_text)
+
+
+class Because(BaseModel):
+    kind: str = Field(description="similar_video, similar_user, popular_user, history or caption")
+    via: str = Field(description="Visual/Acoustic/Textual, JACCARD or POPULAR (empty for the others)")
+    neighbour: str
+    weight: float
+    uses: int = Field(description="Training videos of the neighbour that carry the hashtag")
+
+
+class SuggestedOut(BaseModel):
+    hashtag: str
+    score: float
+    rank: int
+    reason: str = Field(description="One line: the neighbours that carried the hashtag")
+    because: list[Because]
+
+
+class SuggestResponse(BaseModel):
+    video_id: str
+    user_id: str | None
+    user: Literal["existing", "new"]
+    hashtags: list[SuggestedOut]
+    modalities: list[str] = Field(description="Modalities whose features were sent")
+    missing_modalities: list[str] = Field(description="Modalities of the graph the upload lacks")
+    stored: bool
+    ms: float = Field(description="Time spent scoring, in milliseconds")
+
+
+class Error(BaseModel):
+    detail: str
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    line = " ".join(str(text).split()) or "(no message)"
+    line = line.encode("utf-8", "backslashreplace").decode("utf-8")
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    errors = exc.errors()
+    if not errors:
+        return "invalid request"
+    first = errors[0]
+    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
+    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    return one_line(f"{where}: {first.get('msg', 'invalid')}{more}")
+
+
+class DeclaredSizeLimit:
+    """ASGI wrapper: a body whose Content-Length is over the limit gets the API's JSON 413 at once.
+
+    FastAPI's ``max_body_size`` (inside) also stops bodies streamed without a length; for a declared
+    length it would answer in plain text, hence this wrapper outside it.
+    """
+
+    def __init__(self, app: FastAPI, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            declared = dict(scope.get("headers") or []).get(b"content-length", b"0")
+            if not declared.isdigit() or int(declared) > self.max_bytes:
+                detail = f"request body over {self.max_bytes} bytes"
+                await JSONResponse({"detail": detail}, status_code=413)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def create_app(
+    suggester: Suggester,
+    *,
+    store: Store | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    timeout_s: float = TIMEOUT_S,
+    workers: int = WORKERS,
+) -> DeclaredSizeLimit:
+    """The ASGI app serving ``suggester``.
+
+    Args:
+        suggester: The loaded library object.
+        store: Writes an upload into the graph (``None``: the server is read-only).
+        max_body_bytes: Larger request bodies get 413.
+        timeout_s: A suggestion (and its store) taking longer gets 503.
+        workers: Suggestions computed at once (worker threads).
+    """
+    app = FastAPI(
+        title="mishon-graph suggest",
+        version="1",
+        summary="Hashtags for a new micro-video upload, from the MISHON graph and mishon+.",
+        description=__doc__,
+        max_body_size=max_body_bytes,
+        responses={
+            413: {"model": Error, "description": "Request body too large"},
+            422: {"model": Error, "description": "Input that cannot be scored"},
+            503: {"model": Error, "description": "Time limit passed"},
+        },
+    )
+    limiter = anyio.CapacityLimiter(workers)
+
+    async def in_thread(fn: Callable[[], Any]) -> Any:
+        with anyio.fail_after(timeout_s):
+            return await anyio.to_thread.run_sync(fn, limiter=limiter, abandon_on_cancel=True)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _validation_message(exc)}, status_code=422)
+
+    @app.exception_handler(MishonError)
+    async def _refused(_request: Request, exc: MishonError) -> JSONResponse:
+        from mishon_graph.serve.store import StoreConflict
+
+        status = 409 if isinstance(exc, StoreConflict) else 422 if isinstance(exc, BadUpload) else 503
+        return JSONResponse({"detail": one_line(str(exc))}, status_code=status)
+
+    @app.exception_handler(TimeoutError)
+    async def _slow(_request: Request, _exc: TimeoutError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": f"the suggestion took longer than {timeout_s:g} s; try again"},
+            status_code=503,
+            headers={"Retry-After": "1"},
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error in a request")
+        return JSONResponse({"detail": f"internal error ({type(exc).__name__}); see the server log"}, 500)
+
+    @app.get("/health", summary="Liveness and what the model holds")
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "store": store is not None, **suggester.info}
+
+    @app.post(
+        "/suggest",
+        response_model=SuggestResponse,
+        summary="Suggest hashtags for a new upload",
+        responses={403: {"model": Error}, 409: {"model": Error}},
+    )
+    async def suggest(body: SuggestRequest) -> SuggestResponse | JSONResponse:
+        if body.store and store is None:
+            return JSONResponse({"detail": "this server does not store uploads (start it with --store)"}, 403)
+        if body.store and (body.video_id is None or body.user_id is None):
+            raise BadUpload("storing an upload needs its video_id and user_id")
+        upload = Upload(
+            caption=body.caption, user_id=body.user_id, video_id=body.video_id, units=body.features
+        )
+        result: Suggestion = await in_thread(lambda: suggester.suggest(upload, k=body.k))
+        stored = False
+        if body.store and store is not None:
+            await in_thread(lambda: store(result, upload))
+            stored = True
+        return SuggestResponse(
+            video_id=result.video_id,
+            user_id=result.user_id,
+            user="new" if result.new_user else "existing",
+            hashtags=[
+                SuggestedOut(
+                    hashtag=h.hashtag, score=h.score, rank=h.rank, reason=h.reason,
+                    because=[Because(**vars(r)) for r in h.because],
+                )
+                for h in result.hashtags
+            ],
+            modalities=result.modalities,
+            missing_modalities=result.missing,
+            stored=stored,
+            ms=round(result.seconds * 1000, 3),
+        )
+
+    @app.exception_handler(HTTPException)
+    async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
+        detail = exc.detail if exc.status_code != 413 else f"request body over {max_body_bytes} bytes"
+        return JSONResponse({"detail": one_line(str(detail))}, exc.status_code, headers=exc.headers)
+
+    return DeclaredSizeLimit(app, max_body_bytes)
