@@ -86,16 +86,30 @@ def demo_place(config: Config, home: Path | None = None) -> DemoPlace:
 
 
 @dataclass(frozen=True)
-class Holding:
-    """What a database holds before the demo writes: its node count and last ingested dataset."""
+class Occupancy:
+    """What a database holds before the demo writes.
+
+    Attributes:
+        nodes: Every node, whoever wrote it.
+        source: The dataset of the last ``ingest`` (``None`` when nothing was ingested).
+        sources: The datasets its videos and users come from.
+    """
 
     nodes: int
     source: str | None
+    sources: tuple[str, ...] = ()
+
+    def only(self, source: str) -> bool:
+        """Empty, or holding ``source`` alone."""
+        return self.nodes == 0 or (self.source == source and set(self.sources) <= {source})
 
 
-def holding(runner: Runner) -> Holding:
+def occupancy(runner: Runner) -> Occupancy:
+    from mishon_graph.ingest.state import holdings
+
     row = runner.run_file("recommend/demo_target", {"name": "ingest"})[0]
-    return Holding(int(row["nodes"]), row["source"])
+    sources = tuple(h.source for h in holdings(runner))
+    return Occupancy(int(row["nodes"]), row["source"], sources)
 
 
 def check_target(
@@ -117,32 +131,36 @@ def check_target(
         MishonError: The database holds another dataset (or the home another model) and ``replace``
             is false; nothing was written.
     """
-    held = holding(runner)
-    ours = held.nodes == 0 or held.source == source
+    held = occupancy(runner)
+    ours = held.only(source)
     models = place.config.model_dir
     model_clash = (
         not place.own_home and models.is_dir() and any(models.iterdir()) and held.source != source
     )
     if ours and not model_clash:
         return
+    others = sorted({s for s in (held.source, *held.sources) if s and s != source})
+    named = f"dataset {', '.join(map(repr, others))}" if others else "data that no `mishon ingest` wrote"
     if not (place.own_database or replace):
         what = []
         if not ours:
-            dataset = f"dataset {held.source!r}" if held.source else "data that no `mishon ingest` wrote"
-            what.append(f"{place.describe_graph()} holds {held.nodes} nodes of {dataset}")
+            what.append(f"{place.describe_graph()} holds {held.nodes} nodes of {named}")
         if model_clash:
             what.append(f"{models} holds models that are not the demo's")
+        own = place.user_home / DEMO_HOME
+        instead = (
+            f"unset NEO4J_URI to let the demo use its own Neo4j under {own}"
+            if place.config.neo4j_uri
+            else f"leave out --demo-home to let the demo use its own home {own}"
+        )
         raise MishonError(
-            f"the demo would replace your work: {'; '.join(what)}. Nothing was written. Run the demo "
-            f"without NEO4J_URI to keep everything in its own home ({place.user_home / DEMO_HOME}), or "
-            "add --replace to let it replace that graph and model."
+            f"the demo would replace your work: {'; '.join(what)}. Nothing was written: {instead}, "
+            "or add --replace to let it replace that graph and those models."
         )
     if not ours:
         from mishon_graph.db.schema import wipe
 
-        (say or (lambda _msg: None))(
-            f"emptying {place.describe_graph()} ({held.nodes} nodes of dataset {held.source!r})"
-        )
+        (say or (lambda _msg: None))(f"emptying {place.describe_graph()} ({held.nodes} nodes of {named})")
         wipe(runner)
 
 
@@ -206,7 +224,7 @@ def run_demo(
     loaded = load_dataset(Path(dataset), dataset_format)
     check_target(runner, place, loaded.name, replace=replace, say=say)
     say(f"ingesting {dataset} ({dataset_format}) into {place.describe_graph()}")
-    ingest(runner, loaded, config, progress=progress)
+    ingest(runner, loaded, config, replace=replace, progress=progress)
     say("extracting features")
     extract_features(runner, config, progress=progress)
     say("building graph edges")

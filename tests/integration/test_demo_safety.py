@@ -13,11 +13,12 @@ from click.testing import CliRunner
 from mishon_graph.cli import cli
 from mishon_graph.db.runner import Runner
 from mishon_graph.db.server import LocalNeo4j
-from mishon_graph.recommend.demo import Holding, check_target, demo_place, holding
+from mishon_graph.recommend.demo import Occupancy, check_target, demo_place, occupancy
 
 USERS_GRAPH = (
     "CREATE (:GraphMeta {name: 'ingest', source: 'my-videos', status: 'complete'}), "
-    "(:User {id: 'me'})-[:POSTED]->(:Video {id: 'my-video', split: 'train'})"
+    "(:User {id: 'me', source: 'my-videos'})"
+    "-[:POSTED]->(:Video {id: 'my-video', split: 'train', source: 'my-videos'})"
 )
 MODEL = b"the user's trained model"
 
@@ -35,10 +36,10 @@ def _graph(runner: Runner) -> list[dict]:
     )
 
 
-def test_holding_reads_the_last_ingest(db: Runner) -> None:
-    assert holding(db) == Holding(0, None)
+def test_occupancy_reads_the_last_ingest(db: Runner) -> None:
+    assert occupancy(db) == Occupancy(0, None)
     db.run(USERS_GRAPH, write=True)
-    assert holding(db) == Holding(3, "my-videos")
+    assert occupancy(db) == Occupancy(3, "my-videos", ("my-videos",))
 
 
 def test_demo_refuses_a_server_holding_another_dataset(  # type: ignore[no-untyped-def]
@@ -51,7 +52,8 @@ def test_demo_refuses_a_server_holding_another_dataset(  # type: ignore[no-untyp
     result = CliRunner().invoke(cli, ["demo", "--preset", "smoke", "--no-progress"], env=env)
     assert result.exit_code == 1, result.output
     assert "would replace your work" in result.output and "'my-videos'" in result.output
-    assert "--replace" in result.output and "Traceback" not in result.output
+    assert "unset NEO4J_URI" in result.output and "--replace" in result.output
+    assert "Traceback" not in result.output
     assert _graph(db) == before
     assert model.read_bytes() == MODEL
     assert not (tmp_path / "demo" / "smoke-data").exists(), "nothing generated before the check"

@@ -48,16 +48,19 @@ def test_a_home_the_demo_did_not_create_is_not_its_own(tmp_path: Path) -> None:
 class FakeRunner:
     """Answers the demo's target query; records wipes."""
 
-    def __init__(self, nodes: int, source: str | None) -> None:
+    def __init__(self, nodes: int, source: str | None, sources: tuple[str, ...] | None = None) -> None:
         self.nodes, self.source = nodes, source
+        self.sources = (source,) if sources is None and source else sources or ()
         self.wiped = False
 
     def run_file(self, name: str, params: dict[str, Any] | None = None, **_: Any) -> list[dict]:
+        if name == "ingest/holdings":
+            return [{"source": s, "kind": "videos", "n": 10} for s in self.sources]
         assert name == "recommend/demo_target" and params == {"name": "ingest"}
         return [{"nodes": self.nodes, "source": self.source}]
 
     def run_autocommit(self, query: str, params: dict[str, Any] | None = None) -> list[dict]:
-        self.wiped, self.nodes, self.source = True, 0, None
+        self.wiped, self.nodes, self.source, self.sources = True, 0, None, ()
         return []
 
 
@@ -81,9 +84,17 @@ def test_another_dataset_elsewhere_is_refused_without_replace(tmp_path: Path, so
     with pytest.raises(MishonError, match="900 nodes") as info:
         check_target(runner, place, "demo-data")  # type: ignore[arg-type]
     assert "--replace" in str(info.value) and "Nothing was written" in str(info.value)
+    assert "leave out --demo-home" in str(info.value)
     assert not runner.wiped
     check_target(runner, place, "demo-data", replace=True)  # type: ignore[arg-type]
     assert runner.wiped
+
+
+def test_videos_of_another_dataset_count_too(tmp_path: Path) -> None:
+    runner = FakeRunner(500, "demo-data", ("demo-data", "howyoutag"))
+    with pytest.raises(MishonError, match="'howyoutag'"):
+        check_target(runner, _place(tmp_path, own_home=True, own_database=False), "demo-data")  # type: ignore[arg-type]
+    assert not runner.wiped
 
 
 def test_the_demos_own_database_is_emptied_of_an_older_demo(tmp_path: Path) -> None:
