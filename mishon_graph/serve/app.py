@@ -11,8 +11,8 @@ thread under a time limit. Errors are one line in ``{"detail": ...}``: 422 for i
 be scored (wrong types, unknown modality, wrong dimension, NaN, text that is not valid Unicode),
 413 for a body over the size limit, 409 for a store over a dataset video's id, 403 for a store on
 a read-only server, 503 when the time limit passes; an unexpected failure is a 500 whose detail
-names the error type (the traceback goes to the server log, never to the client). A poster the graph does not know is a new user (Problem 2):
-the answer says ``"user": "new"``.
+names the error type (the traceback goes to the server log, never to the client). A poster the
+graph does not know is a new user (Problem 2): the answer says ``"user": "new"``.
 """
 
 from __future__ import annotations
@@ -99,6 +99,7 @@ class SuggestResponse(BaseModel):
     hashtags: list[SuggestedOut]
     modalities: list[str] = Field(description="Modalities whose features were sent")
     missing_modalities: list[str] = Field(description="Modalities of the graph the upload lacks")
+    encoded_modalities: list[str] = Field(description="Modalities computed from the upload (the caption)")
     stored: bool
     ms: float = Field(description="Time spent scoring, in milliseconds")
 
@@ -232,13 +233,17 @@ def create_app(
             user="new" if result.new_user else "existing",
             hashtags=[
                 SuggestedOut(
-                    hashtag=h.hashtag, score=h.score, rank=h.rank, reason=h.reason,
+                    hashtag=h.hashtag,
+                    score=h.score,
+                    rank=h.rank,
+                    reason=h.reason,
                     because=[Because(**vars(r)) for r in h.because],
                 )
                 for h in result.hashtags
             ],
             modalities=result.modalities,
             missing_modalities=result.missing,
+            encoded_modalities=result.encoded,
             stored=stored,
             ms=round(result.seconds * 1000, 3),
         )

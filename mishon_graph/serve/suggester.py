@@ -107,6 +107,7 @@ class Suggestion:
         pooled: Its pooled embedding per modality (what modality nodes store).
         units: Unit count per modality.
         similar: Its SIMILAR edges per modality, ``(video id, cosine)`` best first (all splits).
+        encoded: Modalities whose features were computed here (the caption's textual features).
         seconds: Wall time of the call.
     """
 
@@ -121,6 +122,7 @@ class Suggestion:
     pooled: dict[str, np.ndarray]
     units: dict[str, int]
     similar: dict[str, list[tuple[str, float]]]
+    encoded: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -152,6 +154,8 @@ class Suggester:
         users: Ids of the graph's users.
         gnn: The trained GNN ready for new videos (``None``: no trained model).
         encoders: Per modality, the encoder name recorded on the graph's nodes.
+        text_encoder: Encodes a caption into textual unit features when an upload sends none (only
+            the encoder the graph's textual features came from; ``None``: captions are not encoded).
         info: Facts for ``/health`` and logs (sizes, settings, load time).
     """
 
@@ -165,6 +169,7 @@ class Suggester:
         users: set[str],
         gnn: Any | None = None,
         encoders: Mapping[str, str] | None = None,
+        text_encoder: Any | None = None,
         info: Mapping[str, Any] | None = None,
     ) -> None:
         self.model = model
@@ -175,6 +180,7 @@ class Suggester:
         self.users = users
         self.gnn = gnn
         self.encoders = dict(encoders or {})
+        self.text_encoder = text_encoder
         self.info = dict(info or {})
         self.vocab = model.vocab
         self._gnn_columns = vocab_columns(gnn.hashtags, self.vocab) if gnn is not None else None
@@ -198,6 +204,7 @@ class Suggester:
         *,
         artifact: Path | None = None,
         settings: HybridSettings | None = None,
+        encode_captions: bool = True,
         say: Callable[[str], None] = lambda _m: None,
     ) -> Suggester:
         """Read the graph once and fit ``mishon+`` as ``recommend`` does (see the module docstring).
@@ -207,6 +214,8 @@ class Suggester:
             config: Paths, ``k`` and the fallbacks of the graph's parameters.
             artifact: The trained GNN (``None``: ``mishon+`` without it, as ``recommend`` runs).
             settings: ``mishon+`` settings (default: those ``mishon tune`` stored, else the defaults).
+            encode_captions: Load the configured text encoder when the graph's textual features
+                came from it, so caption-only uploads get textual features.
             say: Progress messages.
         """
         from mishon_graph.learn.export import _pages, read_meta
@@ -234,7 +243,10 @@ class Suggester:
                 continue
             ids = sorted(emb)
             index[m] = SimilarIndex(
-                ids, np.asarray([emb[v] for v in ids], dtype=np.float32), rules.theta, rules.knn_cap,
+                ids,
+                np.asarray([emb[v] for v in ids], dtype=np.float32),
+                rules.theta,
+                rules.knn_cap,
                 edges.get(m, []),
             )
         from mishon_graph.learn.inductive import popular_users
@@ -250,6 +262,9 @@ class Suggester:
             say("serve: caching the GNN's node vectors")
             gnn = InductiveGNN(art, graph)
         encoders = read_encoders(runner)
+        text_encoder = None
+        if encode_captions and "textual" in encoders and "textual" in corpus.embedding_dims():
+            text_encoder = caption_encoder(runner, config, encoders["textual"], say)
         info = {
             "videos": len({v for e in corpus.embeddings.values() for v in e}),
             "training_videos": len(corpus.history.posts),
@@ -261,8 +276,10 @@ class Suggester:
             "theta": rules.theta,
             "knn_cap": rules.knn_cap,
             "gnn": gnn is not None,
+            "caption_encoder": getattr(text_encoder, "name", None),
         }
-        out = cls(model, corpus, index, rules, popular, {u["id"] for u in users}, gnn, encoders, info)
+        users_ = {u["id"] for u in users}
+        out = cls(model, corpus, index, rules, popular, users_, gnn, encoders, text_encoder, info)
         out.warm()
         out.info["load_seconds"] = round(time.perf_counter() - t0, 1)
         return out
@@ -310,6 +327,10 @@ class Suggester:
         units = self.check(upload)
         vid = upload.video_id or f"upload-{uuid.uuid4().hex[:12]}"
         caption = upload.caption or ""
+        encoded = []
+        if "textual" not in units and self.text_encoder is not None and caption.strip():
+            units["textual"] = np.asarray(self.text_encoder.encode([caption])[0], dtype=np.float32)
+            encoded.append("textual")
         pooled = {m: mean_units(a) for m, a in units.items()}
         similar = {m: self.index[m].neighbours(v, vid) for m, v in pooled.items() if m in self.index}
         hist = self.corpus.history
@@ -349,6 +370,7 @@ class Suggester:
             scores=scores,
             modalities=sorted(units),
             missing=[m for m in self.dims if m not in units],
+            encoded=encoded,
             pooled=pooled,
             units={m: int(a.shape[0]) for m, a in units.items()},
             similar=similar,
@@ -375,3 +397,22 @@ def read_encoders(runner: Runner) -> dict[str, str]:
             out[m] = r["encoders"][0]
     return out
 
+
+def caption_encoder(runner: Runner, config: Config, recorded: str, say: Callable[[str], None]) -> Any | None:
+    """The configured text encoder when it is the one the graph's textual features were made with."""
+    from mishon_graph.features.encoders import build_encoders, encoder_names
+    from mishon_graph.features.plan import training_captions
+
+    captions = None
+    if config.text_encoder == "tfidf":  # its name and fit depend on the training captions
+        captions = training_captions(runner.run_file("features/videos"))
+    try:
+        name = encoder_names(config, ["textual"], captions)["textual"]
+        if name != recorded:
+            say(f"serve: captions are not encoded (the graph's textual features are {recorded}, not {name})")
+            return None
+        say(f"serve: loading the caption encoder {name}")
+        return build_encoders(config, ["textual"], captions)["textual"]
+    except MishonError as exc:
+        say(f"serve: captions are not encoded ({exc})")
+        return None

@@ -90,6 +90,25 @@ def test_missing_modalities_and_caption_only(client: TestClient, built) -> None:
     assert [r.kind for r in reasons] == ["popular_user", "caption"] or reasons[-1].kind == "caption"
 
 
+def test_caption_is_encoded_when_the_graph_uses_the_servers_text_encoder(built) -> None:  # type: ignore[no-untyped-def]
+    class Words:
+        name = "fake-words"
+
+        def encode(self, batch: list[str]) -> list[np.ndarray]:
+            return [np.ones((len(c.split()), DIMS["textual"]), dtype=np.float32) for c in batch]
+
+    built[0].text_encoder = Words()
+    try:
+        client = TestClient(create_app(built[0]))
+        out = client.post("/suggest", json={"caption": "three words here"}).json()
+        assert out["modalities"] == ["textual"] and out["encoded_modalities"] == ["textual"]
+        assert out["missing_modalities"] == ["visual"]
+        empty = client.post("/suggest", json={"caption": "   "}).json()
+        assert empty["encoded_modalities"] == [] and empty["missing_modalities"] == ["visual", "textual"]
+    finally:
+        built[0].text_encoder = None
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(caption=st.text(max_size=400), user=st.none() | st.text(min_size=1, max_size=40))
 def test_hostile_captions_and_user_ids_are_scored(client: TestClient, caption: str, user: str | None) -> None:
@@ -139,7 +158,7 @@ def test_unscorable_features_are_422(client: TestClient, features: dict, message
 
 def test_nan_and_infinity_are_422(client: TestClient) -> None:
     for literal in ("NaN", "Infinity", "-Infinity"):
-        raw = '{"features": {"visual": [[' + literal + ', 1, 1, 1, 1, 1]]}}'
+        raw = '{"features": {"visual": [[' + literal + ", 1, 1, 1, 1, 1]]}}"
         r = client.post("/suggest", content=raw.encode(), headers={"content-type": "application/json"})
         assert "NaN or infinite" in _one_line_error(r, 422)
 
