@@ -147,6 +147,18 @@ def _decode(video: VideoInput, want: set[str], encoders: dict[str, Encoder], con
     return out, errors
 
 
+def decode_media(
+    path: str, want: set[str], encoders: dict[str, Encoder], config: Config
+) -> tuple[np.ndarray | None, np.ndarray | None, dict[str, str]]:
+    """Frames and audio of one media file, decoded as the features step decodes them.
+
+    Returns:
+        ``(frames or None, audio or None, reason per modality of want that could not be decoded)``.
+    """
+    decoded, errors = _decode(VideoInput(id=path, text="", media_path=path), want, encoders, config)
+    return decoded.frames, decoded.audio, errors
+
+
 def _encode_safely(encoder: Encoder, ids: list[str], items: list[Any]) -> dict[str, np.ndarray | str]:
     """Units per id; when the batch fails, items are retried alone so one bad input fails alone."""
     if not ids:

@@ -2,8 +2,9 @@
 
 Endpoints: ``POST /suggest`` (caption, poster, optional precomputed unit features -> ranked hashtags,
 each with a one-line reason and the neighbours behind it; ``"store": true`` also writes the upload
-into the graph when the server was started with ``--store``), ``GET /health``, and the OpenAPI
-documentation at ``/docs`` (the schema is the API's documentation).
+into the graph when the server was started with ``--store``), ``POST /suggest/media`` (the same
+with the video file as the body and the rest as query parameters), ``GET /health``, and the
+OpenAPI documentation at ``/docs`` (the schema is the API's documentation).
 
 Every request is parsed and validated by pydantic models; the body size is capped (declared
 lengths at once, streamed bodies by FastAPI's ``max_body_size``); the suggestion runs in a worker
@@ -18,11 +19,13 @@ graph does not know is a new user (Problem 2): the answer says ``"user": "new"``
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import anyio
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
@@ -35,6 +38,7 @@ from mishon_graph.serve.suggester import BadUpload, Suggester, Suggestion, Uploa
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 2_000_000
+MAX_MEDIA_BYTES = 100_000_000
 MAX_CAPTION = 5_000
 MAX_ID = 256
 TIMEOUT_S = 5.0
@@ -131,15 +135,17 @@ class DeclaredSizeLimit:
     length it would answer in plain text, hence this wrapper outside it.
     """
 
-    def __init__(self, app: FastAPI, max_bytes: int) -> None:
+    def __init__(self, app: FastAPI, max_bytes: int, per_path: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.per_path = dict(per_path or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            limit = self.per_path.get(scope.get("path", ""), self.max_bytes)
             declared = dict(scope.get("headers") or []).get(b"content-length", b"0")
-            if not declared.isdigit() or int(declared) > self.max_bytes:
-                detail = f"request body over {self.max_bytes} bytes"
+            if not declared.isdigit() or int(declared) > limit:
+                detail = f"request body over {limit} bytes"
                 await JSONResponse({"detail": detail}, status_code=413)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -150,6 +156,7 @@ def create_app(
     *,
     store: Store | None = None,
     max_body_bytes: int = MAX_BODY_BYTES,
+    max_media_bytes: int = MAX_MEDIA_BYTES,
     timeout_s: float = TIMEOUT_S,
     workers: int = WORKERS,
 ) -> DeclaredSizeLimit:
@@ -158,7 +165,8 @@ def create_app(
     Args:
         suggester: The loaded library object.
         store: Writes an upload into the graph (``None``: the server is read-only).
-        max_body_bytes: Larger request bodies get 413.
+        max_body_bytes: Larger JSON request bodies get 413.
+        max_media_bytes: Larger video files (``/suggest/media``) get 413.
         timeout_s: A suggestion (and its store) taking longer gets 503.
         workers: Suggestions computed at once (worker threads).
     """
@@ -215,16 +223,51 @@ def create_app(
         responses={403: {"model": Error}, 409: {"model": Error}},
     )
     async def suggest(body: SuggestRequest) -> SuggestResponse | JSONResponse:
-        if body.store and store is None:
-            return JSONResponse({"detail": "this server does not store uploads (start it with --store)"}, 403)
-        if body.store and (body.video_id is None or body.user_id is None):
-            raise BadUpload("storing an upload needs its video_id and user_id")
         upload = Upload(
             caption=body.caption, user_id=body.user_id, video_id=body.video_id, units=body.features
         )
-        result: Suggestion = await in_thread(lambda: suggester.suggest(upload, k=body.k))
+        return await answer(upload, body.k, body.store)
+
+    @app.post(
+        "/suggest/media",
+        response_model=SuggestResponse,
+        summary="Suggest hashtags for a new upload sent as a video file",
+        description="The request body is the video file itself (any container ffmpeg reads); its frames "
+        "and audio are encoded with the encoders the graph's features were made with.",
+        responses={403: {"model": Error}, 409: {"model": Error}},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        },
+        max_body_size=max_media_bytes,
+    )
+    async def suggest_media(
+        request: Request,
+        caption: Annotated[str, Query(max_length=MAX_CAPTION)] = "",
+        user_id: Annotated[str | None, Query(min_length=1, max_length=MAX_ID)] = None,
+        video_id: Annotated[str | None, Query(min_length=1, max_length=MAX_ID)] = None,
+        k: Annotated[int, Query(ge=1, le=100)] = 5,
+        store: bool = False,
+    ) -> SuggestResponse | JSONResponse:
+        data = await request.body()
+        if not data:
+            raise BadUpload("send the video file as the request body")
+        with tempfile.TemporaryDirectory(prefix="mishon-upload-") as tmp:
+            path = Path(tmp) / "upload"
+            await anyio.to_thread.run_sync(path.write_bytes, data)
+            upload = Upload(caption=caption, user_id=user_id, video_id=video_id, media_path=str(path))
+            return await answer(upload, k, store)
+
+    async def answer(upload: Upload, k: int, to_store: bool) -> SuggestResponse | JSONResponse:
+        if to_store and store is None:
+            return JSONResponse({"detail": "this server does not store uploads (start it with --store)"}, 403)
+        if to_store and (upload.video_id is None or upload.user_id is None):
+            raise BadUpload("storing an upload needs its video_id and user_id")
+        result: Suggestion = await in_thread(lambda: suggester.suggest(upload, k=k))
         stored = False
-        if body.store and store is not None:
+        if to_store and store is not None:
             await in_thread(lambda: store(result, upload))
             stored = True
         return SuggestResponse(
@@ -250,7 +293,7 @@ def create_app(
 
     @app.exception_handler(HTTPException)
     async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
-        detail = exc.detail if exc.status_code != 413 else f"request body over {max_body_bytes} bytes"
+        detail = exc.detail if exc.status_code != 413 else "request body over the size limit"
         return JSONResponse({"detail": one_line(str(detail))}, exc.status_code, headers=exc.headers)
 
-    return DeclaredSizeLimit(app, max_body_bytes)
+    return DeclaredSizeLimit(app, max_body_bytes, {"/suggest/media": max_media_bytes})

@@ -71,6 +71,8 @@ class Upload:
         units: Precomputed unit features ``[units, dim]`` per modality; a modality left out is one
             the video lacks.
         created_at: ISO time of the upload (stored with ``--store``; default now).
+        media_path: A video file: modalities not sent as features are decoded from it and encoded
+            with the server's encoders (those the graph's features were made with).
     """
 
     caption: str = ""
@@ -78,6 +80,7 @@ class Upload:
     video_id: str | None = None
     units: Mapping[str, Any] = field(default_factory=dict)
     created_at: str | None = None
+    media_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,8 +157,10 @@ class Suggester:
         users: Ids of the graph's users.
         gnn: The trained GNN ready for new videos (``None``: no trained model).
         encoders: Per modality, the encoder name recorded on the graph's nodes.
-        text_encoder: Encodes a caption into textual unit features when an upload sends none (only
-            the encoder the graph's textual features came from; ``None``: captions are not encoded).
+        live_encoders: Per modality, the encoder that computes an upload's unit features from its
+            caption (textual) or media file (visual, acoustic) when it sends none; only encoders
+            the graph's features were made with (same name).
+        config: Media decoding settings (frames, sample rate, ffmpeg timeout).
         info: Facts for ``/health`` and logs (sizes, settings, load time).
     """
 
@@ -169,8 +174,9 @@ class Suggester:
         users: set[str],
         gnn: Any | None = None,
         encoders: Mapping[str, str] | None = None,
-        text_encoder: Any | None = None,
+        live_encoders: Mapping[str, Any] | None = None,
         info: Mapping[str, Any] | None = None,
+        config: Config | None = None,
     ) -> None:
         self.model = model
         self.corpus = corpus
@@ -180,7 +186,8 @@ class Suggester:
         self.users = users
         self.gnn = gnn
         self.encoders = dict(encoders or {})
-        self.text_encoder = text_encoder
+        self.live_encoders = dict(live_encoders or {})
+        self.config = config or Config()
         self.info = dict(info or {})
         self.vocab = model.vocab
         self._gnn_columns = vocab_columns(gnn.hashtags, self.vocab) if gnn is not None else None
@@ -204,7 +211,7 @@ class Suggester:
         *,
         artifact: Path | None = None,
         settings: HybridSettings | None = None,
-        encode_captions: bool = True,
+        encode: bool = True,
         say: Callable[[str], None] = lambda _m: None,
     ) -> Suggester:
         """Read the graph once and fit ``mishon+`` as ``recommend`` does (see the module docstring).
@@ -214,8 +221,8 @@ class Suggester:
             config: Paths, ``k`` and the fallbacks of the graph's parameters.
             artifact: The trained GNN (``None``: ``mishon+`` without it, as ``recommend`` runs).
             settings: ``mishon+`` settings (default: those ``mishon tune`` stored, else the defaults).
-            encode_captions: Load the configured text encoder when the graph's textual features
-                came from it, so caption-only uploads get textual features.
+            encode: Load the configured encoders the graph's features were made with, so uploads
+                may send a caption or a media file instead of features.
             say: Progress messages.
         """
         from mishon_graph.learn.export import _pages, read_meta
@@ -262,9 +269,10 @@ class Suggester:
             say("serve: caching the GNN's node vectors")
             gnn = InductiveGNN(art, graph)
         encoders = read_encoders(runner)
-        text_encoder = None
-        if encode_captions and "textual" in encoders and "textual" in corpus.embedding_dims():
-            text_encoder = caption_encoder(runner, config, encoders["textual"], say)
+        live = {}
+        if encode:
+            wanted = [m for m in constants.MODALITY_NAMES if m in encoders and m in corpus.embedding_dims()]
+            live = matching_encoders(runner, config, encoders, wanted, say)
         info = {
             "videos": len({v for e in corpus.embeddings.values() for v in e}),
             "training_videos": len(corpus.history.posts),
@@ -276,10 +284,10 @@ class Suggester:
             "theta": rules.theta,
             "knn_cap": rules.knn_cap,
             "gnn": gnn is not None,
-            "caption_encoder": getattr(text_encoder, "name", None),
+            "live_encoders": {m: getattr(e, "name", "?") for m, e in live.items()},
         }
         users_ = {u["id"] for u in users}
-        out = cls(model, corpus, index, rules, popular, users_, gnn, encoders, text_encoder, info)
+        out = cls(model, corpus, index, rules, popular, users_, gnn, encoders, live, info, config)
         out.warm()
         out.info["load_seconds"] = round(time.perf_counter() - t0, 1)
         return out
@@ -314,6 +322,34 @@ class Suggester:
             out[m] = a
         return out
 
+    def _encode(self, upload: Upload, caption: str, units: dict[str, np.ndarray]) -> list[str]:
+        """Fill ``units`` for the modalities the upload did not send, from its caption and media file."""
+        encoded = []
+        live = self.live_encoders
+        if "textual" not in units and "textual" in live and caption.strip():
+            units["textual"] = np.asarray(live["textual"].encode([caption])[0], dtype=np.float32)
+            encoded.append("textual")
+        if upload.media_path is None:
+            return encoded
+        want = {m for m in ("visual", "acoustic") if m in self.dims and m not in units}
+        if not want:
+            return encoded
+        if not want <= set(live):
+            names = ", ".join(f"{m}: {self.encoders.get(m, 'unknown')}" for m in sorted(want - set(live)))
+            raise BadUpload(
+                f"this server cannot encode media like this graph's features ({names}); send features"
+            )
+        from mishon_graph.features.extract import decode_media
+
+        frames, audio, errors = decode_media(upload.media_path, want, live, self.config)
+        for m, raw in (("visual", frames), ("acoustic", audio)):
+            if m in want and raw is not None:
+                units[m] = np.asarray(live[m].encode([raw])[0], dtype=np.float32)
+                encoded.append(m)
+        if not any(m in units for m in want):
+            raise BadUpload(f"the media file gives no usable frames or audio: {next(iter(errors.values()))}")
+        return encoded
+
     def suggest(self, upload: Upload, k: int = 5) -> Suggestion:
         """The ``k`` best hashtags for ``upload`` (at most the vocabulary), with scores and reasons.
 
@@ -327,10 +363,7 @@ class Suggester:
         units = self.check(upload)
         vid = upload.video_id or f"upload-{uuid.uuid4().hex[:12]}"
         caption = upload.caption or ""
-        encoded = []
-        if "textual" not in units and self.text_encoder is not None and caption.strip():
-            units["textual"] = np.asarray(self.text_encoder.encode([caption])[0], dtype=np.float32)
-            encoded.append("textual")
+        encoded = self._encode(upload, caption, units)
         pooled = {m: mean_units(a) for m, a in units.items()}
         similar = {m: self.index[m].neighbours(v, vid) for m, v in pooled.items() if m in self.index}
         hist = self.corpus.history
@@ -398,21 +431,34 @@ def read_encoders(runner: Runner) -> dict[str, str]:
     return out
 
 
-def caption_encoder(runner: Runner, config: Config, recorded: str, say: Callable[[str], None]) -> Any | None:
-    """The configured text encoder when it is the one the graph's textual features were made with."""
+def matching_encoders(
+    runner: Runner,
+    config: Config,
+    recorded: Mapping[str, str],
+    modalities: Sequence[str],
+    say: Callable[[str], None],
+) -> dict[str, Any]:
+    """The configured encoders of ``modalities`` that the graph's features were made with (same name)."""
     from mishon_graph.features.encoders import build_encoders, encoder_names
     from mishon_graph.features.plan import training_captions
 
     captions = None
-    if config.text_encoder == "tfidf":  # its name and fit depend on the training captions
+    if config.text_encoder == "tfidf" and "textual" in modalities:  # its name and fit depend on them
         captions = training_captions(runner.run_file("features/videos"))
     try:
-        name = encoder_names(config, ["textual"], captions)["textual"]
-        if name != recorded:
-            say(f"serve: captions are not encoded (the graph's textual features are {recorded}, not {name})")
-            return None
-        say(f"serve: loading the caption encoder {name}")
-        return build_encoders(config, ["textual"], captions)["textual"]
+        names = encoder_names(config, modalities, captions)
     except MishonError as exc:
-        say(f"serve: captions are not encoded ({exc})")
-        return None
+        say(f"serve: uploads are not encoded ({exc})")
+        return {}
+    same = [m for m in modalities if names[m] == recorded.get(m)]
+    for m in modalities:
+        if m not in same:
+            say(f"serve: {m} of uploads is not encoded (graph: {recorded.get(m)}, configured: {names[m]})")
+    if not same:
+        return {}
+    say(f"serve: loading the encoders of {', '.join(same)}")
+    try:
+        return build_encoders(config, same, captions)
+    except MishonError as exc:
+        say(f"serve: uploads are not encoded ({exc})")
+        return {}

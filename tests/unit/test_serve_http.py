@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 
 import numpy as np
@@ -90,23 +91,70 @@ def test_missing_modalities_and_caption_only(client: TestClient, built) -> None:
     assert [r.kind for r in reasons] == ["popular_user", "caption"] or reasons[-1].kind == "caption"
 
 
-def test_caption_is_encoded_when_the_graph_uses_the_servers_text_encoder(built) -> None:  # type: ignore[no-untyped-def]
-    class Words:
-        name = "fake-words"
+class _Words:
+    name = "fake-words"
 
-        def encode(self, batch: list[str]) -> list[np.ndarray]:
-            return [np.ones((len(c.split()), DIMS["textual"]), dtype=np.float32) for c in batch]
+    def encode(self, batch: list[str]) -> list[np.ndarray]:
+        return [np.ones((len(c.split()), DIMS["textual"]), dtype=np.float32) for c in batch]
 
-    built[0].text_encoder = Words()
-    try:
-        client = TestClient(create_app(built[0]))
-        out = client.post("/suggest", json={"caption": "three words here"}).json()
-        assert out["modalities"] == ["textual"] and out["encoded_modalities"] == ["textual"]
-        assert out["missing_modalities"] == ["visual"]
-        empty = client.post("/suggest", json={"caption": "   "}).json()
-        assert empty["encoded_modalities"] == [] and empty["missing_modalities"] == ["visual", "textual"]
-    finally:
-        built[0].text_encoder = None
+
+class _Frames:
+    name = "fake-frames"
+    image_size = 32
+
+    def encode(self, batch: list[np.ndarray]) -> list[np.ndarray]:
+        return [f.reshape(len(f), -1)[:, : DIMS["visual"]].astype(np.float32) / 255 for f in batch]
+
+
+@pytest.fixture
+def encoding(built):  # type: ignore[no-untyped-def]
+    built[0].live_encoders = {"textual": _Words(), "visual": _Frames()}
+    yield TestClient(create_app(built[0], max_media_bytes=300_000))
+    built[0].live_encoders = {}
+
+
+def test_caption_is_encoded_when_the_graph_uses_the_servers_text_encoder(encoding: TestClient) -> None:
+    out = encoding.post("/suggest", json={"caption": "three words here"}).json()
+    assert out["modalities"] == ["textual"] and out["encoded_modalities"] == ["textual"]
+    assert out["missing_modalities"] == ["visual"]
+    empty = encoding.post("/suggest", json={"caption": "   "}).json()
+    assert empty["encoded_modalities"] == [] and empty["missing_modalities"] == ["visual", "textual"]
+
+
+def test_a_video_file_is_decoded_and_encoded(encoding: TestClient, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    video = tmp_path / "clip.mp4"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=64x48:rate=8",
+            "-t",
+            "1",
+            "-pix_fmt",
+            "yuv420p",
+            str(video),
+        ],
+        check=True,
+    )
+    r = encoding.post("/suggest/media?caption=hello+world&user_id=u1&k=3", content=video.read_bytes())
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["encoded_modalities"] == ["textual", "visual"] and out["user"] == "existing"
+    assert len(out["hashtags"]) == 3
+    garbage = encoding.post("/suggest/media", content=b"\x00not a video" * 100)
+    assert "unreadable media" in _one_line_error(garbage, 422)
+    assert "request body" in _one_line_error(encoding.post("/suggest/media", content=b""), 422)
+    _one_line_error(encoding.post("/suggest/media", content=b"x" * 400_000), 413)
+    assert "k" in _one_line_error(encoding.post("/suggest/media?k=0", content=b"x"), 422)
+
+
+def test_media_needs_the_graphs_encoders(client: TestClient) -> None:
+    r = client.post("/suggest/media", content=b"some bytes")
+    assert "cannot encode media" in _one_line_error(r, 422)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
