@@ -42,6 +42,7 @@ MAX_MEDIA_BYTES = 100_000_000
 MAX_CAPTION = 5_000
 MAX_ID = 256
 TIMEOUT_S = 5.0
+MEDIA_TIMEOUT_S = 60.0
 WORKERS = 4
 
 Number = Annotated[float, Strict()]
@@ -128,6 +129,14 @@ def _validation_message(exc: RequestValidationError) -> str:
     return one_line(f"{where}: {first.get('msg', 'invalid')}{more}")
 
 
+class TooSlow(Exception):
+    """A suggestion passed its time limit (answered 503)."""
+
+    def __init__(self, limit: float) -> None:
+        super().__init__(f"took longer than {limit:g} s")
+        self.limit = limit
+
+
 class DeclaredSizeLimit:
     """ASGI wrapper: a body whose Content-Length is over the limit gets the API's JSON 413 at once.
 
@@ -158,6 +167,7 @@ def create_app(
     max_body_bytes: int = MAX_BODY_BYTES,
     max_media_bytes: int = MAX_MEDIA_BYTES,
     timeout_s: float = TIMEOUT_S,
+    media_timeout_s: float = MEDIA_TIMEOUT_S,
     workers: int = WORKERS,
 ) -> DeclaredSizeLimit:
     """The ASGI app serving ``suggester``.
@@ -168,6 +178,7 @@ def create_app(
         max_body_bytes: Larger JSON request bodies get 413.
         max_media_bytes: Larger video files (``/suggest/media``) get 413.
         timeout_s: A suggestion (and its store) taking longer gets 503.
+        media_timeout_s: The same for a video file (decoding and encoding included).
         workers: Suggestions computed at once (worker threads).
     """
     app = FastAPI(
@@ -184,9 +195,12 @@ def create_app(
     )
     limiter = anyio.CapacityLimiter(workers)
 
-    async def in_thread(fn: Callable[[], Any]) -> Any:
-        with anyio.fail_after(timeout_s):
-            return await anyio.to_thread.run_sync(fn, limiter=limiter, abandon_on_cancel=True)
+    async def in_thread(fn: Callable[[], Any], limit: float) -> Any:
+        try:
+            with anyio.fail_after(limit):
+                return await anyio.to_thread.run_sync(fn, limiter=limiter, abandon_on_cancel=True)
+        except TimeoutError:
+            raise TooSlow(limit) from None
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -199,10 +213,10 @@ def create_app(
         status = 409 if isinstance(exc, StoreConflict) else 422 if isinstance(exc, BadUpload) else 503
         return JSONResponse({"detail": one_line(str(exc))}, status_code=status)
 
-    @app.exception_handler(TimeoutError)
-    async def _slow(_request: Request, _exc: TimeoutError) -> JSONResponse:
+    @app.exception_handler(TooSlow)
+    async def _slow(_request: Request, exc: TooSlow) -> JSONResponse:
         return JSONResponse(
-            {"detail": f"the suggestion took longer than {timeout_s:g} s; try again"},
+            {"detail": f"the suggestion took longer than {exc.limit:g} s; try again"},
             status_code=503,
             headers={"Retry-After": "1"},
         )
@@ -265,10 +279,11 @@ def create_app(
             return JSONResponse({"detail": "this server does not store uploads (start it with --store)"}, 403)
         if to_store and (upload.video_id is None or upload.user_id is None):
             raise BadUpload("storing an upload needs its video_id and user_id")
-        result: Suggestion = await in_thread(lambda: suggester.suggest(upload, k=k))
+        limit = timeout_s if upload.media_path is None else media_timeout_s
+        result: Suggestion = await in_thread(lambda: suggester.suggest(upload, k=k), limit)
         stored = False
         if to_store and store is not None:
-            await in_thread(lambda: store(result, upload))
+            await in_thread(lambda: store(result, upload), limit)
             stored = True
         return SuggestResponse(
             video_id=result.video_id,
