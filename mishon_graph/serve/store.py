@@ -12,14 +12,14 @@ refused (:class:`StoreConflict`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from mishon_graph.constants import MODALITIES
 from mishon_graph.db.runner import Runner
 from mishon_graph.errors import MishonError
-from mishon_graph.serve.suggester import Suggestion
+from mishon_graph.serve.suggester import Suggester, Suggestion, Upload
 
 SOURCE = "serve"
 MODEL = "mishon+"
@@ -105,3 +105,22 @@ def store_suggestion(runner: Runner, params: Mapping[str, Any]) -> str:
             f"video {params['video']['id']!r} is a video of the dataset, not an upload: choose another id"
         )
     return str(rows[0]["video_id"])
+
+
+def storer(
+    runner: Runner, suggester: Suggester, *, run_id: str = RUN_ID
+) -> Callable[[Suggestion, Upload], str]:
+    """The ``store`` callable of :func:`~mishon_graph.serve.app.create_app`: writes one upload."""
+
+    def store(suggestion: Suggestion, upload: Upload) -> str:
+        params = store_params(
+            suggestion,
+            caption=upload.caption,
+            encoders=suggester.encoders,
+            popular=suggester.popular,
+            created_at=upload.created_at,
+            run_id=run_id,
+        )
+        return store_suggestion(runner, params)
+
+    return store

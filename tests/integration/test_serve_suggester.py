@@ -6,37 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from recommend_graph import EMBEDDING, TEST, seed
+from recommend_graph import EMBEDDING, TEST
+from serve_graph import seed_with_rules
 
 from mishon_graph.db.runner import Runner
-from mishon_graph.graph.build import build_graph
 from mishon_graph.recommend.hybrid import recommend_hybrid
 from mishon_graph.serve.suggester import BadUpload, Suggester, Upload
-
-_VALID = """
-UNWIND $rows AS row
-MATCH (u:User {id: row.user})
-CREATE (u)-[:POSTED]->(v:Video {id: row.id, user_id: row.user, split: 'valid', text: row.text,
-                                 created_at: '2024-02-01'})
-CREATE (v)-[:HAS_MODALITY]->(m:Textual {id: row.id, embedding: row.emb})
-CREATE (u)-[:USES {weight: 1.0}]->(m)
-WITH v, row
-UNWIND row.tags AS tag
-MERGE (h:Hashtag {name: tag})
-CREATE (v)-[:TAGGED]->(h)
-"""
-VALID = [
-    {"id": "v1", "user": "u1", "tags": ["cat"], "text": "my cat", "emb": [1.0, 0.1]},
-    {"id": "v2", "user": "u2", "tags": ["dog", "park"], "text": "a dog in the park", "emb": [0.0, 1.0]},
-    {"id": "v3", "user": "u3", "tags": ["dog"], "text": "dog", "emb": [-0.5, 0.5]},
-]
-
-
-def seed_with_rules(db: Runner, config) -> None:  # type: ignore[no-untyped-def]
-    """The tiny graph, validation videos, and SIMILAR edges rebuilt by ``graph build``'s rule."""
-    seed(db)
-    db.run(_VALID, {"rows": VALID}, write=True)
-    build_graph(db, config, families=["similar"], progress=False)
 
 
 def _upload(video: str, **overrides: object) -> Upload:
@@ -70,9 +45,7 @@ def test_graph_videos_score_as_recommend_scored_them(db: Runner, neo4j_server, t
     np.testing.assert_array_equal(stranger.scores, result.scores[y1])
 
 
-def test_new_upload_gets_graph_edges_reasons_and_errors(
-    db: Runner, neo4j_server, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+def test_new_upload_gets_graph_edges_reasons_and_errors(db: Runner, neo4j_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     config = neo4j_server.config(tmp_path, theta=0.5, knn_cap=2)
     seed_with_rules(db, config)
     suggester = Suggester.load(db, config)
