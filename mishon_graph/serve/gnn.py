@@ -78,6 +78,18 @@ class InductiveGNN:
         return self.offsets[PYG_USER] + row
 
     @torch.no_grad()
+    def graph_probabilities(self, video_id: str) -> np.ndarray:
+        """Softmax over the artifact's hashtags for a video of the graph (the full-graph forward)."""
+        row = self.graph.video_index[video_id]
+        depth = len(self.h) - 1
+        rows = {m: self.h[depth][self.offsets[m] + row].unsqueeze(0) for m in self.modalities}
+        if self.model.use_user:
+            user = self.offsets[PYG_USER] + int(self.graph.video_user[row])
+            rows[PYG_USER] = self.h[depth][user].unsqueeze(0)
+        zero = torch.zeros(1, dtype=torch.long)
+        return torch.softmax(self.model.readout(rows, zero, zero), dim=-1)[0].numpy()
+
+    @torch.no_grad()
     def probabilities(
         self,
         units: Mapping[str, np.ndarray | None],

@@ -350,6 +350,18 @@ class Suggester:
             raise BadUpload(f"the media file gives no usable frames or audio: {next(iter(errors.values()))}")
         return encoded
 
+    def _is_graph_video(self, vid: str, user_id: str | None, pooled: Mapping[str, np.ndarray]) -> bool:
+        """``vid`` is a video of the graph sent again unchanged: same poster, same pooled features."""
+        graph = self.gnn.graph if self.gnn is not None else None
+        if graph is None or vid not in graph.video_index or user_id is None:
+            return False
+        if graph.user_ids[int(graph.video_user[graph.video_index[vid]])] != user_id:
+            return False
+        stored = self.corpus.embeddings
+        return set(pooled) == {m for m in self.dims if vid in stored.get(m, {})} and all(
+            np.array_equal(np.asarray(stored[m][vid], dtype=np.float32), v) for m, v in pooled.items()
+        )
+
     def suggest(self, upload: Upload, k: int = 5) -> Suggestion:
         """The ``k`` best hashtags for ``upload`` (at most the vocabulary), with scores and reasons.
 
@@ -370,9 +382,12 @@ class Suggester:
         train = [(w, s) for m in sorted(similar) for w, s in similar[m] if w in hist.row_of]
         gnn = {}
         if self.gnn is not None and self._gnn_columns is not None:
-            known = upload.user_id if upload.user_id in self.users else None
-            linked = {m: [v for v, _ in lst] for m, lst in similar.items()}
-            probs = self.gnn.probabilities(units, linked, known, [p for p, _ in self.popular])
+            if self._is_graph_video(vid, upload.user_id, pooled):
+                probs = self.gnn.graph_probabilities(vid)  # sent again as it is: its own output
+            else:
+                known = upload.user_id if upload.user_id in self.users else None
+                linked = {m: [v for v, _ in lst] for m, lst in similar.items()}
+                probs = self.gnn.probabilities(units, linked, known, [p for p, _ in self.popular])
             gnn[vid] = on_vocab(probs, self._gnn_columns, len(self.vocab))
         view = self.corpus.with_targets(
             texts={vid: caption},

@@ -86,6 +86,14 @@ def test_existing_user_matches_the_full_graph(variant: str, depth: int, aggregat
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
 
 
+def test_a_graph_video_gets_its_full_graph_output() -> None:
+    rows, feats = synthetic_rows(80, 8, 12, units=UNITS, seed=6)
+    art = _artifact(rows, "mishon", 2)
+    gnn = InductiveGNN(art, build_graph(rows, feats))
+    for video in ("v000003", "v000010"):
+        np.testing.assert_allclose(gnn.graph_probabilities(video), _full(art, rows, feats, video), rtol=1e-5)
+
+
 def test_new_user_with_popular_links_matches_the_full_graph() -> None:
     rows, feats = synthetic_rows(120, 12, 20, units=UNITS, cold_users=2, seed=4)
     popular = sorted({s[0] for s in rows.social if s[2] == "POPULAR"})
