@@ -56,20 +56,7 @@ _ABSENT = object()  # a field left out of the record
 
 # Hostile values that the product does not yet handle as its contract says (see the xfail tests in
 # tests/integration/test_hostile_ingest.py). Generated only when asked (``include_pending``).
-PENDING: dict[str, str] = {
-    "id_too_long": "an id over 8 KB: Neo4j cannot index it; ingest fails halfway, graph left 'running'",
-    "count_5000_digits": "an integer literal of 5000 digits: 'Error: unexpected ValueError', no reject",
-    "deep_nesting": "JSON nested 100000 deep: 'Error: unexpected RecursionError' without file:line",
-    "media_path_nul": "a NUL in media_path: 'Error: unexpected ValueError', no reject",
-    "media_path_too_long": "a 5000-character media_path: 'Error: unexpected OSError', no reject",
-    "media_path_surrogate": "a lone surrogate in media_path: 'Error: unexpected UnicodeEncodeError'",
-    "feature_path_nul": "a NUL in a feature path: 'Error: unexpected ValueError', no reject",
-    "npy_empty": "an empty .npy file: 'Error: unexpected EOFError', no reject",
-    "npy_strings": "a .npy array of strings: 'Error: unexpected ValueError', no reject",
-    "npy_structured": "a .npy array of a structured dtype: 'Error: unexpected TypeError', no reject",
-    "hash_in_path": "a '#' in the dataset's directory name: every feature file is read as 'path#row' "
-    "and is rejected as unreadable",
-}
+PENDING: dict[str, str] = {}  # known gaps: defect name -> what the product does instead (none open)
 
 
 class Source(Protocol):

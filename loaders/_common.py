@@ -18,6 +18,7 @@ from mishon_graph.ingest.records import Dataset, PostRecord, Reject, UserRecord
 _HASHTAG = re.compile(r"#(\w+)", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 INT64_MAX = 2**63 - 1  # Neo4j integers are signed 64-bit
+MAX_KEY_BYTES = 4000  # ids and hashtags are index keys; Neo4j's index entries stop near 8 KB
 
 
 class FieldError(ValueError):
@@ -99,6 +100,8 @@ def to_count(value: object, field: str) -> int | None:
         return None
     if isinstance(value, bool):
         raise FieldError(field, f"not a count: {value!r}")
+    if isinstance(value, str) and len(value.strip().lstrip("+-")) > 40:
+        raise FieldError(field, f"too large to store (more than 2**63-1): {value.strip()[:40]}...")
     try:
         number = int(str(value).strip()) if not isinstance(value, int | float) else value
     except ValueError:
@@ -154,9 +157,19 @@ def _text_fields(record: UserRecord | PostRecord) -> Iterator[tuple[str, str]]:
             yield f"features.{modality}", ref
 
 
-def unstorable_field(record: UserRecord | PostRecord) -> str | None:
-    """The first field of ``record`` the database cannot store, or ``None``."""
-    return next((name for name, value in _text_fields(record) if unstorable_text(value)), None)
+def unstorable_field(record: UserRecord | PostRecord) -> tuple[str, str] | None:
+    """The first field of ``record`` the database cannot store and why, or ``None``."""
+    for name, value in _text_fields(record):
+        if unstorable_text(value):
+            return name, "not valid Unicode (lone surrogate)"
+        if name in ("id", "user_id", "hashtags") and len(value.encode("utf-8")) > MAX_KEY_BYTES:
+            return name, f"longer than {MAX_KEY_BYTES} bytes (an index key)"
+    return None
+
+
+def storable_name(name: str) -> str:
+    """A dataset name the database can store (undecodable bytes of a file name as ``\\udcxx``)."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def split_caption(caption: str) -> tuple[str, list[str]]:
@@ -182,7 +195,7 @@ def finish(
     for user in users:
         bad = unstorable_field(user)
         if bad is not None:
-            rejects.append(Reject(user.origin or "users", bad, "not valid Unicode (lone surrogate)", user.id))
+            rejects.append(Reject(user.origin or "users", *bad, user.id[:200]))
             continue
         if user.id in seen_users:
             rejects.append(Reject(user.origin or "users", "id", f"duplicate user id {user.id!r}", user.id))
@@ -194,7 +207,7 @@ def finish(
     for post in posts:
         bad = unstorable_field(post)
         if bad is not None:
-            rejects.append(Reject(post.origin, bad, "not valid Unicode (lone surrogate)", post.id))
+            rejects.append(Reject(post.origin, *bad, post.id[:200]))
             continue
         if post.id in seen_posts:
             rejects.append(Reject(post.origin, "id", f"duplicate post id {post.id!r}", post.id))
@@ -205,7 +218,7 @@ def finish(
             seen_users.add(post.user_id)
             unique_users.append(UserRecord(post.user_id))
     return Dataset(
-        name=name,
+        name=storable_name(name),
         users=unique_users,
         posts=unique_posts,
         rejects=rejects,

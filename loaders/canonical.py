@@ -29,6 +29,7 @@ from mishon_graph.loaders._common import (
 from mishon_graph.constants import MODALITY_NAMES, SPLITS
 from mishon_graph.errors import MishonError
 from mishon_graph.ingest.records import Dataset, PostRecord, Reject, UserRecord
+from mishon_graph.ingest.unit_features import split_ref
 
 USER_COLUMNS = ("id", "followers", "likes", "created_at", "cold_start")
 POST_COLUMNS = ("id", "user_id", "created_at", "text", "hashtags", "media_path", "split")
@@ -80,6 +81,11 @@ def load(path: Path, *, name: str | None = None) -> Dataset:
     return finish(name or default_name, users, posts, rejects, has_own_split=own)
 
 
+def _parse_int(text: str) -> int | str:
+    """JSON integers; one too long for Python's int parsing stays text (the field check rejects it)."""
+    return int(text) if len(text) <= 1000 else text
+
+
 def _file_dataset_name(path: Path) -> str:
     """A file's stem, or its directory's name for ``posts.*``/``users.*`` (the same dataset as the
     directory)."""
@@ -93,9 +99,11 @@ def _read_jsonl(
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = json.loads(line, parse_int=_parse_int)
         except json.JSONDecodeError as exc:
             raise MishonError(f"{path}:{number}: invalid JSON ({exc.msg} at column {exc.colno})") from None
+        except RecursionError:
+            raise MishonError(f"{path}:{number}: invalid JSON (nested too deeply)") from None
         if not isinstance(obj, dict):
             raise MishonError(f"{path}:{number}: expected a JSON object, got {type(obj).__name__}")
         origin = f"{path}:{number}"
@@ -209,11 +217,9 @@ def parse_post(obj: dict[str, Any], origin: str, base: Path) -> PostRecord:
     for modality, ref in features.items():
         if modality not in MODALITY_NAMES:
             raise FieldError("features", f"unknown modality {modality!r}; expected one of {MODALITY_NAMES}")
-        file_part, sep, row = str(ref).partition("#")
-        if sep and not row.isdigit():
-            raise FieldError(f"features.{modality}", f"row after '#' must be a number, got {row!r}")
+        file_part, row = split_ref(str(ref))
         resolved[modality] = str(_resolve(base, file_part, f"features.{modality}")) + (
-            f"#{row}" if sep else ""
+            f"#{row}" if row is not None else ""
         )
     return PostRecord(
         id=post_id,
@@ -232,12 +238,17 @@ _EXISTS: dict[Path, bool] = {}
 
 
 def _resolve(base: Path, ref: str, field: str) -> Path:
-    path = Path(ref)
-    if not path.is_absolute():
-        path = (base / path).resolve()
-    exists = _EXISTS.get(path)
-    if exists is None:
-        exists = _EXISTS[path] = path.is_file()
+    if "\x00" in ref:
+        raise FieldError(field, "path contains a NUL character")
+    try:
+        path = Path(ref)
+        if not path.is_absolute():
+            path = (base / path).resolve()
+        exists = _EXISTS.get(path)
+        if exists is None:
+            exists = _EXISTS[path] = path.is_file()
+    except (OSError, ValueError, UnicodeError) as exc:
+        raise FieldError(field, f"not a usable path ({type(exc).__name__}: {exc})"[:200]) from None
     if not exists:
         raise FieldError(field, f"file not found: {path}")
     return path

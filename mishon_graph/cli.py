@@ -77,7 +77,7 @@ def _log_dir(ctx: click.Context) -> Path:
 
 def write_crash_log(exc: BaseException, directory: Path) -> Path | None:
     """Write ``exc``'s traceback to a new owner-only file in ``directory``; its path, or ``None``."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     path = directory / f"mishon-error-{stamp}-{os.getpid()}.log"
     text = "".join(traceback.format_exception(exc))
     try:

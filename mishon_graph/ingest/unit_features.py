@@ -11,6 +11,15 @@ import numpy as np
 from mishon_graph.errors import MishonError
 
 
+def split_ref(ref: str) -> tuple[str, int | None]:
+    """``"dir/a.npy#3"`` -> ``("dir/a.npy", 3)``; ``"dir#x/a.npy"`` -> (the whole text, ``None``): only a
+    number after the last ``#`` names a row, so a ``#`` elsewhere in a path is part of the name."""
+    file, sep, row = ref.rpartition("#")
+    if sep and row.isdigit() and row.isascii():
+        return file, int(row)
+    return ref, None
+
+
 class UnitFeatureReader:
     """Reads feature references, keeping each ``.npy`` file memory-mapped once."""
 
@@ -30,14 +39,17 @@ class UnitFeatureReader:
         Raises:
             MishonError: Unreadable file, row out of range or wrong shape.
         """
-        file, sep, row = ref.partition("#")
+        file, row = split_ref(ref)
         array = self._open(file, owner)
-        if sep:
-            if not row.isdigit() or int(row) >= array.shape[0] or array.ndim != 3:
+        numeric = np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
+        if array.dtype.fields is not None or not numeric:
+            raise MishonError(f"{owner}: features {file} hold {array.dtype}, not real numbers")
+        if row is not None:
+            if row >= array.shape[0] or array.ndim != 3:
                 raise MishonError(
                     f"{owner}: feature reference {ref!r}: no row {row} in an array of shape {array.shape}"
                 )
-            units = array[int(row)]
+            units = array[row]
         else:
             units = array
         if units.ndim != 2 or 0 in units.shape:
@@ -49,7 +61,7 @@ class UnitFeatureReader:
         if array is None:
             try:
                 array = np.load(Path(file), mmap_mode="r", allow_pickle=False)
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, EOFError, TypeError, UnicodeError) as exc:
                 raise MishonError(f"{owner}: cannot read features {file}: {exc}") from exc
             self._arrays[file] = array
         return array
