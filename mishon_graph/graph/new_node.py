@@ -45,6 +45,7 @@ class SimilarIndex:
     edges: Sequence[tuple[str, str, float]] = ()
     unit: np.ndarray = field(init=False, repr=False)
     nonzero: np.ndarray = field(init=False, repr=False)
+    rank: np.ndarray = field(init=False, repr=False)
     row_of: dict[str, int] = field(init=False, repr=False)
     kept_count: np.ndarray = field(init=False, repr=False)
     worst_weight: np.ndarray = field(init=False, repr=False)
@@ -60,6 +61,8 @@ class SimilarIndex:
         self.nonzero = self.unit.any(axis=1)  # zero vectors get no edge
         self.row_of = {v: i for i, v in enumerate(self.ids)}
         n = len(self.ids)
+        self.rank = np.empty(n, dtype=np.int64)
+        self.rank[sorted(range(n), key=self.ids.__getitem__)] = np.arange(n)
         self.kept_count = np.zeros(n, dtype=np.int64)
         self.worst_weight = np.full(n, np.inf)
         self.worst_id = np.array([""] * n, dtype=object)
@@ -83,9 +86,7 @@ class SimilarIndex:
         b = np.array([p[1] for p in pairs], dtype=np.int64)
         w = np.array([p[2] for p in pairs], dtype=np.float64)
         src, dst, weight = np.concatenate([a, b]), np.concatenate([b, a]), np.concatenate([w, w])
-        rank = np.empty(len(self.ids), dtype=np.int64)
-        rank[sorted(range(len(self.ids)), key=self.ids.__getitem__)] = np.arange(len(self.ids))
-        order = np.lexsort((rank[dst], -weight, src))  # by node, then weight desc, then id asc
+        order = np.lexsort((self.rank[dst], -weight, src))  # by node, then weight desc, then id asc
         src, dst, weight = src[order], dst[order], weight[order]
         pos = np.arange(len(src)) - np.searchsorted(src, src, side="left")
         top = pos < self.k
@@ -115,20 +116,16 @@ class SimilarIndex:
         cos = exact_cosines(self.unit[screen], np.repeat(q, len(screen), axis=0))
         ok = passes_theta(cos, self.theta)
         rows, cos = screen[ok], cos[ok]
-        ids = [self.ids[i] for i in rows]
-        order = sorted(range(len(rows)), key=lambda i: (-cos[i], ids[i]))
+        order = np.lexsort((self.rank[rows], -cos))  # cosine descending, then id ascending
+        rows, cos = rows[order], cos[order]
         if self.k is None:
-            return [(ids[i], float(cos[i])) for i in order]
-        keep = set(order[: self.k])  # what the new node keeps
-        keepers = self.keepers.get(node_id, set())
-        for i in order[self.k :]:
-            j = rows[i]
-            if (
-                self.kept_count[j] < self.k
-                or cos[i] > self.worst_weight[j]
-                or (cos[i] == self.worst_weight[j] and node_id < self.worst_id[j])
-                or ids[i] in keepers
-            ):
-                keep.add(i)  # j keeps the new node
-        return [(ids[i], float(cos[i])) for i in order if i in keep]
-
+            return [(self.ids[j], float(c)) for j, c in zip(rows.tolist(), cos.tolist(), strict=True)]
+        keep = np.arange(len(rows)) < self.k  # what the new node keeps
+        worst = self.worst_weight[rows]
+        keep |= self.kept_count[rows] < self.k  # ... and the nodes that would keep it
+        keep |= cos > worst
+        keep |= (cos == worst) & (self.worst_id[rows] > node_id)
+        if node_id in self.keepers:
+            keep |= np.isin(rows, [self.row_of[j] for j in self.keepers[node_id]])
+        rows, cos = rows[keep], cos[keep]
+        return [(self.ids[j], float(c)) for j, c in zip(rows.tolist(), cos.tolist(), strict=True)]

@@ -118,6 +118,20 @@ class Corpus:
             self._cache["spread"] = self.history.spread
         return self._cache["spread"]
 
+    def user_counts(self) -> tuple[list[str], sp.csc_matrix]:
+        """Users (sorted) and ``[users, |H|]`` counts of their training videos carrying each hashtag
+        (column-major: one hashtag's users are one slice)."""
+        if "user_counts" not in self._cache:
+            hist = self.history
+            users = sorted(hist.by_user)
+            rows = [r for r, u in enumerate(users) for _ in hist.by_user[u]]
+            cols = [i for u in users for i in hist.by_user[u]]
+            owner = sp.csr_matrix(
+                (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(users), len(hist.posts))
+            )
+            self._cache["user_counts"] = (users, (owner @ hist.matrix).tocsc())
+        return self._cache["user_counts"]
+
     def posters(self) -> np.ndarray:
         """Poster of each training post, in row order (object array)."""
         if "posters" not in self._cache:

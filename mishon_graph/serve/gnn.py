@@ -163,54 +163,50 @@ class InductiveGNN:
                     out += [(j, user), (user, j)]
         return out
 
-    def _in_neighbours(self, node: int, extra_in: dict[int, list[int]]) -> list[int]:
-        ptr, col = self._in
-        old = col[ptr[node] : ptr[node + 1]].tolist() if node < self.n else []
-        return old + extra_in.get(node, [])
+    def _entries(
+        self, csr: tuple[np.ndarray, np.ndarray], nodes: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(owner, entry)`` for every CSR entry of the graph's ``nodes`` (new nodes have none)."""
+        ptr, col = csr
+        old = nodes[nodes < self.n]
+        counts = ptr[old + 1] - ptr[old]
+        total = int(counts.sum())
+        first = np.repeat(ptr[old] - (np.cumsum(counts) - counts), counts)
+        return np.repeat(old, counts), col[first + np.arange(total)]
 
     def _refined(self, targets: list[int], new_h0: Tensor, edges: list[tuple[int, int]]) -> dict[int, Tensor]:
         """Depth-``J`` vectors of ``targets`` in the graph plus ``edges`` (new nodes from ``self.n``)."""
         depth = len(self.model.layers)
-        extra_in: dict[int, list[int]] = {}
-        extra_out: dict[int, list[int]] = {}
-        for s, d in edges:
-            extra_in.setdefault(d, []).append(s)
-            extra_out.setdefault(s, []).append(d)
+        new = np.arange(self.n, self.n + new_h0.shape[0])
+        extra = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
         # changed[l]: nodes whose depth-l vector differs from the cached one.
-        changed = [set(range(self.n, self.n + new_h0.shape[0]))]
-        ptr, col = self._out
+        changed = [new]
         for _ in range(depth - 1):
-            grown = set(changed[-1])
-            for v in changed[-1]:
-                if v < self.n:
-                    grown.update(col[ptr[v] : ptr[v + 1]].tolist())
-                grown.update(extra_out.get(v, []))
-            changed.append(grown)
-        # need[l]: changed nodes whose depth-l vector the targets' depth-J vectors read.
-        need: list[list[int]] = [[] for _ in range(depth + 1)]
-        need[depth] = sorted(set(targets))
-        inn: dict[int, list[int]] = {}
+            c = changed[-1]
+            _, reached = self._entries(self._out, c)
+            changed.append(np.union1d(c, np.union1d(reached, extra[np.isin(extra[:, 0], c), 1])))
+        # need[l]: changed nodes whose depth-l vector the targets' depth-J vectors read; in-edges[l]:
+        # every edge into need[l] (the graph's, in stored order, then the new ones).
+        need: list[np.ndarray] = [new] * (depth + 1)
+        need[depth] = np.unique(np.asarray(targets, dtype=np.int64))
+        in_edges: list[tuple[np.ndarray, np.ndarray]] = [(new, new)] * (depth + 1)
         for level in range(depth, 0, -1):
-            reach = set(need[level])
-            for v in need[level]:
-                inn[v] = self._in_neighbours(v, extra_in)
-                reach.update(inn[v])
-            need[level - 1] = sorted(reach & changed[level - 1])
-        current: dict[int, Tensor] = {self.n + i: new_h0[i] for i in range(new_h0.shape[0])}
+            dst, src = self._entries(self._in, need[level])
+            mine = np.isin(extra[:, 1], need[level])
+            dst, src = np.concatenate([dst, extra[mine, 1]]), np.concatenate([src, extra[mine, 0]])
+            in_edges[level] = (src, dst)
+            reach = np.union1d(need[level], src)
+            need[level - 1] = reach[np.isin(reach, changed[level - 1])]
+        done_nodes, done = new, new_h0  # sorted node ids and their vectors at the depth below
         for level in range(1, depth + 1):
-            nodes = need[level]
-            reached = dict.fromkeys(nodes)
-            for v in nodes:
-                reached.update(dict.fromkeys(inn[v]))
-            known = [u for u in reached if u in current]  # recomputed at the depth below
-            cached = [u for u in reached if u not in current]
-            local = {u: i for i, u in enumerate(known + cached)}
-            parts = [torch.stack([current[u] for u in known])] if known else []
-            parts.append(self.h[level - 1][torch.tensor(cached, dtype=torch.long)])
-            z = torch.cat(parts)
-            src = [local[u] for v in nodes for u in inn[v]]
-            dst = [local[v] for v in nodes for _ in inn[v]]
-            ei = torch.tensor([src, dst], dtype=torch.long).reshape(2, -1)
+            src, dst = in_edges[level]
+            local = np.union1d(need[level], src)
+            z = torch.empty(len(local), done.shape[1], dtype=done.dtype)
+            known = np.isin(local, done_nodes)
+            z[torch.from_numpy(~known)] = self.h[level - 1][torch.from_numpy(local[~known])]
+            z[torch.from_numpy(known)] = done[torch.from_numpy(np.searchsorted(done_nodes, local[known]))]
+            ei = torch.from_numpy(np.stack([np.searchsorted(local, src), np.searchsorted(local, dst)]))
             out = self.model.layers[level - 1](z, ei)
-            current = {v: out[local[v]] for v in nodes}
-        return {v: current[v] if v in current else self.h[depth][v] for v in targets}
+            done_nodes, done = need[level], out[torch.from_numpy(np.searchsorted(local, need[level]))]
+        at = {int(v): i for i, v in enumerate(done_nodes)}
+        return {v: done[at[v]] if v in at else self.h[depth][v] for v in targets}

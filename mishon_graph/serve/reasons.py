@@ -76,12 +76,13 @@ def explain(
         if v in hist.row_of and _carries(corpus, hist.row_of[v], col)
     ]
     out += sorted(videos, key=lambda r: (-r.weight, r.neighbour))[:LIMIT]
+    uses = _users_of(corpus, col)
     links = corpus.popular if new_user else corpus.jaccard.get(user_id, ())
     kind, via = ("popular_user", "POPULAR") if new_user else ("similar_user", "JACCARD")
-    users = [Reason(kind, via, u, w, _uses(corpus, u, col)) for u, w in links]
+    users = [Reason(kind, via, u, w, uses.get(u, 0)) for u, w in links]
     out += sorted((r for r in users if r.uses), key=lambda r: (-r.weight, r.neighbour))[:LIMIT]
     if not new_user:
-        mine = _uses(corpus, user_id, col)
+        mine = uses.get(user_id, 0)
         if mine:
             out.append(Reason("history", "", user_id, mine / hist.posts_of(user_id), mine))
     if hashtag in caption_terms(caption, corpus.normalise):
@@ -104,5 +105,10 @@ def _carries(corpus: Corpus, row: int, col: int) -> bool:
     return col in m.indices[m.indptr[row] : m.indptr[row + 1]]
 
 
-def _uses(corpus: Corpus, user_id: str, col: int) -> int:
-    return sum(_carries(corpus, row, col) for row in corpus.history.by_user.get(user_id, ()))
+def _users_of(corpus: Corpus, col: int) -> dict[str, int]:
+    """User id -> their training videos that carry hashtag column ``col``."""
+    users, counts = corpus.user_counts()
+    start, stop = counts.indptr[col], counts.indptr[col + 1]
+    return {
+        users[i]: int(v) for i, v in zip(counts.indices[start:stop], counts.data[start:stop], strict=True)
+    }
