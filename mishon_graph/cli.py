@@ -23,6 +23,7 @@ from mishon_graph.commands import graph as graph_commands
 from mishon_graph.commands import ingest as ingest_commands
 from mishon_graph.commands import learn as learn_commands
 from mishon_graph.commands import recommend as recommend_commands
+from mishon_graph.commands import serve as serve_commands
 from mishon_graph.commands.common import State
 from mishon_graph.config import Config
 from mishon_graph.errors import MishonError
@@ -114,6 +115,7 @@ for module in (
     graph_commands,
     learn_commands,
     recommend_commands,
+    serve_commands,
 ):
     module.register(cli)
 
