@@ -23,7 +23,7 @@ import numpy as np
 
 from mishon_graph.graph.similarity import exact_cosines, passes_theta, unit_rows
 
-_SCREEN = 1e-9  # float64 matrix-vector products are off by far less than this
+_SCREEN = 1e-5  # float32 dot products of unit vectors are off by far less than this (as in similarity.py)
 
 
 @dataclass
@@ -44,6 +44,7 @@ class SimilarIndex:
     k: int | None
     edges: Sequence[tuple[str, str, float]] = ()
     unit: np.ndarray = field(init=False, repr=False)
+    unit32: np.ndarray = field(init=False, repr=False)
     nonzero: np.ndarray = field(init=False, repr=False)
     rank: np.ndarray = field(init=False, repr=False)
     row_of: dict[str, int] = field(init=False, repr=False)
@@ -58,6 +59,7 @@ class SimilarIndex:
             raise ValueError(f"embeddings must be [{len(self.ids)}, d], got {x.shape}")
         self.embeddings = x
         self.unit = unit_rows(x)
+        self.unit32 = self.unit.astype(np.float32)  # screening only; cosines are recomputed in float64
         self.nonzero = self.unit.any(axis=1)  # zero vectors get no edge
         self.row_of = {v: i for i, v in enumerate(self.ids)}
         n = len(self.ids)
@@ -109,7 +111,7 @@ class SimilarIndex:
             raise ValueError(f"embedding has {q.shape[1]} values, the index {self.dim}")
         if not len(self.ids) or not q.any():
             return []
-        screen = np.nonzero((self.unit @ q[0] >= self.theta - _SCREEN) & self.nonzero)[0]
+        screen = np.nonzero((self.unit32 @ q[0].astype(np.float32) >= self.theta - _SCREEN) & self.nonzero)[0]
         own = self.row_of.get(node_id)
         if own is not None:
             screen = screen[screen != own]

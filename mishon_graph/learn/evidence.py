@@ -164,10 +164,16 @@ class Corpus:
             )
         return self._cache["tfidf"]
 
-    def text_vectors(self, target_texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        """Training captions' TF-IDF rows (fit once) and the rows of ``target_texts``."""
+    def text_vectors(self, target_texts: Sequence[str]) -> tuple[sp.csc_matrix, sp.csr_matrix]:
+        """Training captions' TF-IDF rows (fit once) and the rows of ``target_texts``.
+
+        The training rows come column-major, so the products with them (``query @ train.T``) need
+        no per-call conversion of the whole training matrix (same values as the row-major form).
+        """
         vectors = self.caption_vectors()
-        return vectors.train, vectors.transform(target_texts)
+        if "tfidf_csc" not in self._cache:
+            self._cache["tfidf_csc"] = vectors.train.tocsc()
+        return self._cache["tfidf_csc"], vectors.transform(target_texts)
 
     def with_targets(
         self,

@@ -72,7 +72,8 @@ class RefineLayer(nn.Module):
     def reset_parameters(self) -> None:
         self.conv.reset_parameters()
 
-    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
+    def forward(self, x: Tensor | tuple[Tensor, Tensor], edge_index: Tensor) -> Tensor:
+        """``x``: node vectors, or ``(sources, targets)`` to compute only the targets' outputs."""
         h = F.relu(self.conv(x, edge_index))
         return F.normalize(h, p=2.0, dim=-1) if self.normalize else h
 

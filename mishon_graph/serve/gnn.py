@@ -205,8 +205,9 @@ class InductiveGNN:
             known = np.isin(local, done_nodes)
             z[torch.from_numpy(~known)] = self.h[level - 1][torch.from_numpy(local[~known])]
             z[torch.from_numpy(known)] = done[torch.from_numpy(np.searchsorted(done_nodes, local[known]))]
-            ei = torch.from_numpy(np.stack([np.searchsorted(local, src), np.searchsorted(local, dst)]))
-            out = self.model.layers[level - 1](z, ei)
-            done_nodes, done = need[level], out[torch.from_numpy(np.searchsorted(local, need[level]))]
+            # bipartite: messages from every local node, outputs only for the nodes to update
+            ei = torch.from_numpy(np.stack([np.searchsorted(local, src), np.searchsorted(need[level], dst)]))
+            targets_z = z[torch.from_numpy(np.searchsorted(local, need[level]))]
+            done_nodes, done = need[level], self.model.layers[level - 1]((z, targets_z), ei)
         at = {int(v): i for i, v in enumerate(done_nodes)}
         return {v: done[at[v]] if v in at else self.h[depth][v] for v in targets}

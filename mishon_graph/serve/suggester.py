@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -368,6 +370,10 @@ class Suggester:
         Raises:
             BadUpload: unknown modality, wrong shape, non-finite values, ``k`` < 1.
         """
+        with one_thread():
+            return self._suggest(upload, k)
+
+    def _suggest(self, upload: Upload, k: int) -> Suggestion:
         t0 = time.perf_counter()
         if k < 1:
             raise BadUpload(f"k must be >= 1, got {k}")
@@ -477,3 +483,26 @@ def matching_encoders(
     except MishonError as exc:
         say(f"serve: uploads are not encoded ({exc})")
         return {}
+
+
+@cache
+def _threadpools() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run the math of one upload on the calling thread only: OpenMP (the ranker's trees, torch's
+    CPU kernels) and BLAS (the neighbour searches' products).
+
+    Scoring one upload runs hundreds of tiny parallel regions (one per tree, one per GNN kernel);
+    waking the other threads for each costs more than the work, and far more on a busy machine
+    (measured at the TMALL shape on a loaded 2-core machine: the GNN step 58 -> 15 ms p50, the
+    trees 880 -> 19 ms per upload, a neighbour product's p99 24 -> 0.7 ms). Concurrency comes from
+    serving several uploads at once. OpenMP keeps the limit per thread; OpenBLAS has one process-wide
+    setting, restored on exit (callers that overlap may leave it at 1, which serving wants anyway).
+    """
+    with _threadpools().limit(limits=1):
+        yield
