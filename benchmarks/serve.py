@@ -17,6 +17,9 @@ separate process, so client work does not share the server's interpreter). With 
 the time to encode a caption with the offline profile's token encoder (MiniLM) is measured too,
 as caption-only uploads would add it when the graph's text features come from that encoder.
 
+With ``--check-run RUN`` it first sends test videos of the graph again (their own ids, posters,
+captions and stored unit features) and compares the answers with run ``RUN`` of ``mishon recommend``.
+
 One JSON line per setting: ``{"mode", "path", "concurrency", "n", "p50_ms", "p99_ms", "mean_ms",
 "throughput_per_s", ...}``, then a summary line with the HTTP overhead at p50 (HTTP p50 minus library
 p50, 1 client); to stdout and appended to ``--out``. The machine's load average is recorded with each.
@@ -80,6 +83,39 @@ def uploads(runner, config, suggester, n: int, seed: int) -> list[dict[str, Any]
             }
         )
     return out
+
+
+def check_run(runner, config, suggester, run_id: str, n: int, seed: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Test videos of the graph sent again (own id, poster, caption, unit features) against run
+    ``run_id`` of ``mishon recommend``: same top-K lists, largest score difference."""
+    from mishon_graph.features.store import FeatureStore
+    from mishon_graph.serve.suggester import Upload
+
+    rng = np.random.default_rng(seed)
+    rows = runner.run_file("recommend/target_posts", {"split": "test", "users": "all"})
+    picked = [rows[int(i)] for i in rng.choice(len(rows), size=min(n, len(rows)), replace=False)]
+    stored: dict[str, list[tuple[int, str, float]]] = {}
+    for r in runner.run_file("serve/run_scores", {"run_id": run_id, "ids": [p["video_id"] for p in picked]}):
+        stored.setdefault(r["video_id"], []).append((int(r["rank"]), r["hashtag"], float(r["score"])))
+    store = FeatureStore(config.feature_dir)
+    same = new_users = 0
+    diff = 0.0
+    for p in picked:
+        want = sorted(stored.get(p["video_id"], []))
+        units = {m: store.get(p["video_id"], m) for m in suggester.dims}
+        upload = Upload(caption=p["text"] or "", user_id=p["user_id"], video_id=p["video_id"], units=units)
+        got = suggester.suggest(upload, k=len(want) or 1)
+        new_users += got.new_user
+        same += [h.hashtag for h in got.hashtags] == [h for _, h, _ in want]
+        diff = max([diff] + [abs(h.score - w) for h, (_, _, w) in zip(got.hashtags, want, strict=False)])
+    return {
+        "check": "graph videos sent again vs mishon recommend",
+        "run_id": run_id,
+        "videos": len(picked),
+        "new_users": new_users,
+        "same_top_k": same,
+        "max_abs_score_diff": diff,
+    }
 
 
 def caption_only(body: dict[str, Any]) -> dict[str, Any]:
@@ -201,6 +237,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--text-encoder", action="store_true", help="also time MiniLM caption encoding")
     parser.add_argument("--label", default="", help="free text stored with every line (e.g. the preset)")
+    parser.add_argument("--check-run", help="also compare graph videos sent again with this mishon+ run")
+    parser.add_argument("--check-videos", type=int, default=300)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "serve.jsonl")
     parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.add_argument("--bodies", help=argparse.SUPPRESS)
@@ -223,6 +261,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     suggester = Suggester.load(runner, config, artifact=artifact if artifact.is_file() else None)
     load_s = time.perf_counter() - t0
     bodies = uploads(runner, config, suggester, args.uploads, args.seed)
+    check = None
+    if args.check_run:
+        check = check_run(runner, config, suggester, args.check_run, args.check_videos, args.seed)
     runner.close()
     server, url = start_server(create_app(suggester, timeout_s=60, workers=8))
     common = {
@@ -236,6 +277,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         "k": K,
     }
     lines: list[dict[str, Any]] = []
+    if check is not None:
+        lines.append({**check, **common})
+        print(json.dumps(lines[-1]), flush=True)
     concurrency = [int(c) for c in args.concurrency.split(",")]
     for mode, batch in (("features", bodies), ("caption", [caption_only(b) for b in bodies])):
         library(suggester, batch[:20], 1)  # warm up both paths
@@ -259,7 +303,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         lines.append(line)
         print(json.dumps(line), flush=True)
     server.should_exit = True
-    by = {(x["mode"], x["path"], x.get("concurrency")): x for x in lines}
+    by = {(x["mode"], x["path"], x.get("concurrency")): x for x in lines if "mode" in x}
     summary = {"summary": "http overhead at p50, 1 client", **common}
     for mode in ("features", "caption"):
         if (mode, "http", 1) in by and (mode, "library", 1) in by:

@@ -352,6 +352,23 @@ class Suggester:
             raise BadUpload(f"the media file gives no usable frames or audio: {next(iter(errors.values()))}")
         return encoded
 
+    def _on_vocab(self, probs: np.ndarray) -> np.ndarray:
+        assert self._gnn_columns is not None
+        return on_vocab(probs, self._gnn_columns, len(self.vocab))
+
+    def _as_stored(self, vid: str, pooled: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """For a video of the graph sent again, its stored pooled vectors where the sent ones equal them
+        up to the round-off of pooling (ingest pools precomputed units in float32, the features step
+        in float64): the graph's edges and ``recommend`` used the stored ones."""
+        out = dict(pooled)
+        for m, v in pooled.items():
+            stored = self.corpus.embeddings.get(m, {}).get(vid)
+            if stored is not None:
+                s = np.asarray(stored, dtype=np.float32)
+                if s.shape == v.shape and np.allclose(s, v, rtol=1e-5, atol=1e-6):
+                    out[m] = s
+        return out
+
     def _is_graph_video(self, vid: str, user_id: str | None, pooled: Mapping[str, np.ndarray]) -> bool:
         """``vid`` is a video of the graph sent again unchanged: same poster, same pooled features."""
         graph = self.gnn.graph if self.gnn is not None else None
@@ -382,19 +399,20 @@ class Suggester:
         vid = upload.video_id or f"upload-{uuid.uuid4().hex[:12]}"
         caption = upload.caption or ""
         encoded = self._encode(upload, caption, units)
-        pooled = {m: mean_units(a) for m, a in units.items()}
+        pooled = self._as_stored(vid, {m: mean_units(a) for m, a in units.items()})
         similar = {m: self.index[m].neighbours(v, vid) for m, v in pooled.items() if m in self.index}
         hist = self.corpus.history
         train = [(w, s) for m in sorted(similar) for w, s in similar[m] if w in hist.row_of]
         gnn = {}
         if self.gnn is not None and self._gnn_columns is not None:
-            if self._is_graph_video(vid, upload.user_id, pooled):
-                probs = self.gnn.graph_probabilities(vid)  # sent again as it is: its own output
+            own = self.corpus.gnn.get(vid) if self.corpus.gnn is not None else None
+            if self._is_graph_video(vid, upload.user_id, pooled):  # sent again as it is: its own output
+                gnn[vid] = own if own is not None else self._on_vocab(self.gnn.graph_probabilities(vid))
             else:
                 known = upload.user_id if upload.user_id in self.users else None
                 linked = {m: [v for v, _ in lst] for m, lst in similar.items()}
                 probs = self.gnn.probabilities(units, linked, known, [p for p, _ in self.popular])
-            gnn[vid] = on_vocab(probs, self._gnn_columns, len(self.vocab))
+                gnn[vid] = self._on_vocab(probs)
         view = self.corpus.with_targets(
             texts={vid: caption},
             embeddings={m: {vid: v.astype(float).tolist()} for m, v in pooled.items()},
