@@ -13,7 +13,8 @@ loads :class:`~mishon_graph.serve.suggester.Suggester` once (as ``mishon serve``
 
 each through the library (``suggest()`` from 1 and from 8 threads) and over HTTP (the app of ``mishon
 serve`` under uvicorn on loopback in this process; 1 and 8 concurrent keep-alive clients in a
-separate process, so client work does not share the server's interpreter). With ``--text-encoder``
+separate process, so client work does not share the server's interpreter). Library and HTTP calls
+alternate in ``--rounds`` blocks, so a change in the machine's load hits both alike. With ``--text-encoder``
 the time to encode a caption with the offline profile's token encoder (MiniLM) is measured too,
 as caption-only uploads would add it when the graph's text features come from that encoder.
 
@@ -214,18 +215,22 @@ def client_main(url: str, bodies_path: str, concurrency: int) -> None:
 
 
 def text_encoding(config, captions: list[str]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Caption encoding by the offline profile's token encoder, one caption at a time, on one thread
+    as :meth:`Suggester.suggest` runs it."""
     from mishon_graph.features.encoders import build_encoders
+    from mishon_graph.serve.suggester import one_thread
 
     encoder = build_encoders(config.with_overrides(encoder_profile="offline", device="cpu"), ["textual"])[
         "textual"
     ]
-    for c in captions[:5]:
-        encoder.encode([c])
     ms = []
-    for c in captions:
-        t0 = time.perf_counter()
-        encoder.encode([c or " "])
-        ms.append((time.perf_counter() - t0) * 1000)
+    with one_thread():
+        for c in captions[:5]:
+            encoder.encode([c])
+        for c in captions:
+            t0 = time.perf_counter()
+            encoder.encode([c or " "])
+            ms.append((time.perf_counter() - t0) * 1000)
     return {"mode": "text_encoding", "path": "library", "encoder": encoder.name, **percentiles(ms)}
 
 
@@ -235,6 +240,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--uploads", type=int, default=200, help="uploads timed per setting")
     parser.add_argument("--concurrency", default="1,8", help="clients / threads, comma-separated")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rounds", type=int, default=4, help="library/HTTP alternations per setting")
     parser.add_argument("--text-encoder", action="store_true", help="also time MiniLM caption encoding")
     parser.add_argument("--label", default="", help="free text stored with every line (e.g. the preset)")
     parser.add_argument("--check-run", help="also compare graph videos sent again with this mishon+ run")
@@ -278,15 +284,21 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     }
     lines: list[dict[str, Any]] = []
     if check is not None:
-        lines.append({**check, **common})
+        lines.append({**common, **check})
         print(json.dumps(lines[-1]), flush=True)
     concurrency = [int(c) for c in args.concurrency.split(",")]
     for mode, batch in (("features", bodies), ("caption", [caption_only(b) for b in bodies])):
         library(suggester, batch[:20], 1)  # warm up both paths
         http(url, batch[:20], 1)
-        for path in ("library", "http"):
-            for c in concurrency:
-                ms, seconds = library(suggester, batch, c) if path == "library" else http(url, batch, c)
+        for c in concurrency:
+            # library and HTTP alternate over rounds, so both see the same (shared) machine
+            times: dict[str, tuple[list[float], float]] = {"library": ([], 0.0), "http": ([], 0.0)}
+            for r in range(args.rounds):
+                part = batch[r :: args.rounds]
+                for path in ("library", "http"):
+                    ms, seconds = library(suggester, part, c) if path == "library" else http(url, part, c)
+                    times[path] = (times[path][0] + ms, times[path][1] + seconds)
+            for path, (ms, seconds) in times.items():
                 line = {
                     "mode": mode,
                     "path": path,

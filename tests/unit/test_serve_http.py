@@ -47,7 +47,9 @@ def test_health_and_docs(client: TestClient) -> None:
     assert health["status"] == "ok" and health["store"] is False
     assert client.get("/docs").status_code == 200
     schema = client.get("/openapi.json").json()
-    assert "/suggest" in schema["paths"] and "SuggestRequest" in schema["components"]["schemas"]
+    body = schema["paths"]["/suggest"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["title"] == "SuggestRequest" and "features" in body["properties"]
+    assert "/suggest/media" in schema["paths"]
 
 
 def test_existing_user_gets_ranked_hashtags_with_reasons(client: TestClient, built) -> None:  # type: ignore[no-untyped-def]
@@ -168,8 +170,8 @@ def test_hostile_captions_and_user_ids_are_scored(client: TestClient, caption: s
 @pytest.mark.parametrize(
     ("raw", "where"),
     [
-        ('{"caption": "\\ud800 lone"}', "caption"),
-        ('{"user_id": "\\udfff"}', "user_id"),
+        ('{"caption": "\\ud800 lone"}', "JSON"),  # a lone surrogate escape: not text
+        ('{"user_id": "\\udfff"}', "JSON"),
         ('{"features": "abc"}', "features"),
         ('{"features": {"visual": [["a", 1]]}}', "features.visual.0.0"),
         ('{"features": {"visual": [[true, 1]]}}', "features.visual.0.0"),
