@@ -275,3 +275,50 @@ def _gather_rows(matrix: sp.csr_matrix, rows: Sequence[int | None]) -> np.ndarra
         idx, src = zip(*present, strict=True)
         out[list(idx)] = matrix[list(src)].toarray()
     return out
+
+
+def hashtag_sums(sources: np.ndarray | sp.spmatrix, labels: sp.csr_matrix) -> np.ndarray | sp.csr_matrix:
+    """Per hashtag, the sum of the vectors of the training videos carrying it (``X^T S``)."""
+    out = labels.T.tocsr() @ sources
+    return out.tocsr() if sp.issparse(out) else np.asarray(out, dtype=np.float32)
+
+
+def _row_norms(m: np.ndarray | sp.spmatrix) -> np.ndarray:
+    if sp.issparse(m):
+        return np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    return np.linalg.norm(m, axis=1)
+
+
+def centroid_scores(
+    query: np.ndarray | sp.spmatrix,
+    sums: np.ndarray | sp.spmatrix,
+    *,
+    own: Sequence[tuple[np.ndarray | sp.spmatrix, np.ndarray] | None] | None = None,
+) -> np.ndarray:
+    """Cosine of each L2-normalised query row to each hashtag's centroid (its training videos' mean).
+
+    A hashtag node's vector is what one step of message passing over TAGGED edges from training
+    videos gives it; this signal is the target's similarity to it.
+
+    Args:
+        query: ``[n, d]`` target vectors.
+        sums: ``[|H|, d]`` from :func:`hashtag_sums`.
+        own: Per target, ``(vectors, hashtag columns)`` of the poster's own contribution to take out
+            of the sums (a newcomer is scored without their own posts), or None.
+    """
+    norms = _row_norms(sums)
+    scores = query @ sums.T
+    scores = scores.toarray() if sp.issparse(scores) else np.asarray(scores)
+    scores = scores / np.where(norms > 0, norms, 1.0)[None, :]
+    if own is not None:
+        for r, part in enumerate(own):
+            if part is None:
+                continue
+            vec, cols = part
+            rest = sums[cols] - vec
+            rest_norm = _row_norms(rest)
+            q = query[r]
+            dots = rest @ q.T
+            dots = dots.toarray().ravel() if sp.issparse(dots) else np.asarray(dots).ravel()
+            scores[r, cols] = np.where(rest_norm > 1e-6, dots / np.where(rest_norm > 0, rest_norm, 1.0), 0.0)
+    return scores.astype(np.float32, copy=False)

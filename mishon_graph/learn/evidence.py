@@ -24,8 +24,10 @@ import scipy.sparse as sp
 from mishon_graph.evaluation.baselines import Target
 from mishon_graph.evaluation.signals import (
     History,
+    centroid_scores,
     cooccurrence_matrix,
     cooccurrence_scores,
+    hashtag_sums,
     knn_neighbours,
     mention_scores,
     neighbour_votes,
@@ -45,6 +47,8 @@ SIGNALS: tuple[str, ...] = (
     "similar",
     "knn",
     "text",
+    "centroid",
+    "text_centroid",
     "mention",
     "gnn",
     "popularity",
@@ -55,7 +59,7 @@ USER_SIGNALS = frozenset({"history", "recent", "cooccurrence", "social", "gnn"})
 GROUPS: dict[str, tuple[str, ...]] = {
     "history": ("history", "recent", "cooccurrence"),
     "graph": ("social", "popular_users", "similar", "gnn"),
-    "content": ("knn", "text", "mention"),
+    "content": ("knn", "text", "centroid", "text_centroid", "mention"),
     "gnn": ("gnn",),
     "social": ("social", "popular_users"),
 }
@@ -155,6 +159,12 @@ class Corpus:
             ids = [p.video_id for p in self.history.posts]
             self._cache["emb"] = _stacked(self.embeddings, self.embedding_dims(), ids)
         return self._cache["emb"]
+
+    def hashtag_sums(self, key: str, sources):
+        """Per hashtag, the sum of its training videos' vectors (``key`` names the vector space)."""
+        if ("sums", key) not in self._cache:
+            self._cache[("sums", key)] = hashtag_sums(sources, self.history.matrix)
+        return self._cache[("sums", key)]
 
     def caption_vectors(self) -> CaptionVectors:
         """The caption TF-IDF, fit once on the training captions."""
@@ -314,6 +324,20 @@ def build_evidence(
             pairs = knn_neighbours(query_t, train_t, settings.text_knn, exclude=exclude)
             out["text"] = neighbour_votes(pairs, hist.matrix)
             context["text_max"] = _closest(pairs)
+    if "centroid" in want:
+        train = corpus.train_embeddings()
+        if train is not None:
+            query = _stacked(corpus.embeddings, corpus.embedding_dims(), [t.video_id for t in targets])
+            sums = corpus.hashtag_sums("emb", train)
+            own = _own_parts(hist, train, users) if as_new_user else None
+            out["centroid"] = centroid_scores(query, sums, own=own)
+    if "text_centroid" in want:
+        train_t, query_t = corpus.text_vectors([corpus.texts.get(t.video_id, "") for t in targets])
+        if train_t.shape[1]:
+            train_r = corpus.caption_vectors().train
+            sums = corpus.hashtag_sums("text", train_r)
+            own = _own_parts(hist, train_r, users) if as_new_user else None
+            out["text_centroid"] = centroid_scores(query_t, sums, own=own)
     if "mention" in want:
         texts = [corpus.texts.get(t.video_id, "") for t in targets]
         out["mention"] = mention_scores(texts, hist.index, corpus.normalise)
@@ -333,6 +357,23 @@ def build_evidence(
     for key in ("knn_max", "text_max"):
         context.setdefault(key, np.zeros(n, dtype=np.float32))
     return Evidence(list(targets), {k: out[k] for k in signals}, posts, context)
+
+
+def _own_parts(hist: History, sources, users: Sequence[str]) -> list:
+    """Per target, the poster's own ``(hashtag sums, columns)`` (None without training posts)."""
+    cache: dict[str, tuple | None] = {}
+    out = []
+    for u in users:
+        if u not in cache:
+            rows = hist.by_user.get(u)
+            if not rows:
+                cache[u] = None
+            else:
+                labels = hist.matrix[rows]
+                cols = np.unique(labels.indices)
+                cache[u] = (hashtag_sums(sources[rows], labels[:, cols].tocsr()), cols)
+        out.append(cache[u])
+    return out
 
 
 def _closest(pairs: Sequence[Sequence[tuple[int, float]]]) -> np.ndarray:

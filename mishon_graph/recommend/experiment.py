@@ -72,6 +72,7 @@ class Evaluation:
     hybrid: dict = field(default_factory=dict)
     table_k: int = 5
     main: str = MAIN
+    split: str = constants.TEST
 
     def best_baseline(self, group: str = "existing") -> str | None:
         """The baseline with the highest F1 at ``table_k`` in ``group`` (the one to beat)."""
@@ -80,11 +81,11 @@ class Evaluation:
         return max(names, key=lambda m: results[m][self.table_k].f1) if names else None
 
     def tables(self) -> str:
-        """Both Markdown tables (cold-start only when there are cold-start test videos) and the
+        """Both Markdown tables (cold-start only when there are cold-start videos) and the
         comparisons."""
-        out = "Existing users (test split)\n\n" + markdown_table(self.existing, self.table_k)
+        out = f"Existing users ({self.split} split)\n\n" + markdown_table(self.existing, self.table_k)
         if self.cold:
-            out += "\nCold-start users (test split)\n\n" + markdown_table(self.cold, self.table_k)
+            out += f"\nCold-start users ({self.split} split)\n\n" + markdown_table(self.cold, self.table_k)
         for group, diffs in self.comparisons.items():
             if diffs:
                 out += f"\n{self.main} vs each method, {group} users\n\n" + comparison_table(diffs, self.main)
@@ -147,9 +148,9 @@ def train_variant_run(
     return run_id
 
 
-def _newest(runner: Runner, model: str) -> str | None:
+def _newest(runner: Runner, model: str, split: str) -> str | None:
     try:
-        return latest_run(runner, model)
+        return latest_run(runner, model, split)
     except MishonError:
         return None
 
@@ -214,12 +215,12 @@ def evaluate_all(
     say = notify or (lambda _msg: None)
     ks = sorted(set(ks))
     k_max = ks[-1]
-    ev = Evaluation(table_k=5 if 5 in ks else k_max)
-    main = run_id or _newest(runner, HYBRID) or latest_run(runner, "mishon")
+    ev = Evaluation(table_k=5 if 5 in ks else k_max, split=split)
+    main = run_id or _newest(runner, HYBRID, split) or latest_run(runner, "mishon", split)
     ev.main = MAIN if run_model(runner, main) == HYBRID else MISHON
     ev.runs[ev.main] = main
     check_ks(runner, main, ks)  # fail before writing baselines or training ablations
-    paper = _newest(runner, "mishon")
+    paper = _newest(runner, "mishon", split)
     if paper and paper != main:
         ev.runs[MISHON] = paper
     has_cold = any(read_truth(runner, split, "cold").values())

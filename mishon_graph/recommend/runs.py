@@ -90,17 +90,24 @@ def recommend_with_model(
     return RunSummary(run, name, len(scores.video_ids), n, k)
 
 
-def list_runs(runner: Runner) -> list[Row]:
-    """Stored runs, newest first: ``run_id``, ``model``, ``n``, ``created_at``."""
-    return runner.run_file("recommend/runs")
+def list_runs(runner: Runner, split: str | None = None) -> list[Row]:
+    """Stored runs, newest first: ``run_id``, ``model``, ``n``, ``created_at`` (``split``: only runs
+    holding recommendations for that split's videos, ``n`` counting those)."""
+    if split is None:
+        return runner.run_file("recommend/runs")
+    return runner.run_file("recommend/runs_of_split", {"split": split})
 
 
-def latest_run(runner: Runner, model: str = "mishon") -> str:
-    """Id of the newest stored run of ``model``."""
-    for row in list_runs(runner):
+def latest_run(runner: Runner, model: str = "mishon", split: str | None = None) -> str:
+    """Id of the newest stored run of ``model`` (that holds ``split`` videos, when given)."""
+    for row in list_runs(runner, split):
         if row["model"] == model:
             return str(row["run_id"])
-    raise MishonError(f"no stored {model} run: run `mishon recommend` first or pass --run-id")
+    where = f" for the {split} videos" if split else ""
+    raise MishonError(
+        f"no stored {model} run{where}: run `mishon recommend"
+        f"{f' --split {split}' if split else ''}` first or pass --run-id"
+    )
 
 
 def run_model(runner: Runner, run_id: str) -> str | None:

@@ -9,7 +9,8 @@ from recommend_graph import seed
 from mishon_graph.db.runner import Runner
 from mishon_graph.recommend.evaluate import evaluate_run, read_run
 from mishon_graph.recommend.experiment import MAIN, evaluate_all
-from mishon_graph.recommend.hybrid import read_inputs, recommend_hybrid
+from mishon_graph.recommend.hybrid import MODEL, read_inputs, recommend_hybrid
+from mishon_graph.recommend.runs import latest_run
 
 # Validation videos carry a hashtag no training video has; v1 is SIMILAR to the test video x1.
 _VALID = """
@@ -73,3 +74,18 @@ def test_recommend_and_evaluate_mishon_plus(db: Runner, neo4j_server, tmp_path: 
     assert any("without the graph" in m for m in ev.existing)
     assert set(ev.comparisons) == {"existing", "cold-start"}
     assert all(d.low <= d.diff <= d.high for d in ev.comparisons["existing"].values())
+
+
+def test_evaluate_picks_the_newest_run_of_its_own_split(db: Runner, neo4j_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A newer run for another split is not the main run (it holds none of this split's videos)."""
+    _seed(db)
+    config = neo4j_server.config(tmp_path)
+    recommend_hybrid(db, config, k=3, run_id="plus-test")
+    recommend_hybrid(db, config, k=3, split="valid", run_id="plus-valid")  # newer, other split
+    assert latest_run(db, MODEL, "test") == "plus-test"
+    assert latest_run(db, MODEL, "valid") == "plus-valid"
+    assert latest_run(db, MODEL) == "plus-valid"
+    ev = evaluate_all(db, config, ks=[1, 3], baselines=False)
+    assert ev.runs[MAIN] == "plus-test" and "Existing users (test split)" in ev.tables()
+    ev_valid = evaluate_all(db, config, ks=[1, 3], baselines=False, split="valid")
+    assert ev_valid.runs[MAIN] == "plus-valid" and "Existing users (valid split)" in ev_valid.tables()

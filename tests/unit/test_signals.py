@@ -11,9 +11,11 @@ from mishon_graph.evaluation.signals import (
     History,
     Post,
     caption_terms,
+    centroid_scores,
     cooccurrence_matrix,
     cooccurrence_scores,
     decay_weights,
+    hashtag_sums,
     history_scores,
     knn_neighbours,
     mention_scores,
@@ -91,3 +93,39 @@ def test_habits_and_spread() -> None:
     assert repeat == 0.5  # p2 reuses cat, p3 reuses nothing
     assert h.habits("nobody") == (0.0, 0.0)
     assert h.spread.tolist() == [1.0, 2.0, 2.0]
+
+
+def test_centroid_is_cosine_to_each_hashtags_mean_training_vector() -> None:
+    history = History(POSTS, VOCAB)
+    sources = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
+    sums = hashtag_sums(sources, history.matrix)
+    # cat: p1 + p2 = (1, 1); cute: p2 + q1 = (0, 2); dog: p3 + q1 = (1, 1)
+    np.testing.assert_allclose(sums, [[1.0, 1.0], [0.0, 2.0], [1.0, 1.0]])
+    got = centroid_scores(np.array([[1.0, 0.0]], dtype=np.float32), sums)
+    r = 1 / math.sqrt(2)
+    np.testing.assert_allclose(got, [[r, 0.0, r]], rtol=1e-6)
+
+
+def test_centroid_without_the_posters_own_videos() -> None:
+    """A newcomer's scores leave out their own posts: u's cat and dog come from nobody else."""
+    history = History(POSTS, VOCAB)
+    sources = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
+    sums = hashtag_sums(sources, history.matrix)
+    rows = history.by_user["u"]
+    labels = history.matrix[rows]
+    cols = np.unique(labels.indices)
+    own = (hashtag_sums(sources[rows], labels[:, cols].tocsr()), cols)
+    got = centroid_scores(np.array([[0.0, 1.0]], dtype=np.float32), sums, own=[own])
+    # cat: only u's posts -> no centroid left (0); cute: q1 = (0, 1) -> 1; dog: q1 -> 1
+    np.testing.assert_allclose(got, [[0.0, 1.0, 1.0]], rtol=1e-6)
+
+
+def test_centroid_on_sparse_caption_vectors_matches_dense() -> None:
+    import scipy.sparse as sp
+
+    history = History(POSTS, VOCAB)
+    dense = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.6, 0.0, 0.8], [0.0, 0.0, 1.0]], dtype=np.float32)
+    q = np.array([[0.0, 0.6, 0.8]], dtype=np.float32)
+    want = centroid_scores(q, hashtag_sums(dense, history.matrix))
+    got = centroid_scores(sp.csr_matrix(q), hashtag_sums(sp.csr_matrix(dense), history.matrix))
+    np.testing.assert_allclose(got, want, rtol=1e-6)
