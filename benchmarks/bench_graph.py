@@ -37,13 +37,13 @@ from mishon_graph.constants import TRAIN, VISUAL
 from mishon_graph.db import scratch
 from mishon_graph.db.runner import Runner
 from mishon_graph.db.schema import apply_schema
-from mishon_graph.graph import read
 from mishon_graph.graph.build import FAMILIES, build_graph
 from mishon_graph.graph.family import delete_family
-from mishon_graph.graph.seed import seed_graph
 from mishon_graph.graph.similarity import similar_pairs
-from mishon_graph.graph.sparse_jaccard import sparse_jaccard_edges
-from mishon_graph.graph.synthetic import TMALL_SHAPE, synthetic_graph
+from mishon_graph.testing.graphs import TMALL_SHAPE, synthetic_graph
+from mishon_graph.testing.seed import seed_graph
+from mishon_graph.testing.sparse_jaccard import sparse_jaccard_edges
+from mishon_graph.testing.stored import stored_jaccard_edges
 
 
 @contextmanager
@@ -95,14 +95,14 @@ def _vector_index(runner: Runner, graph: Any, theta: float, k: int) -> dict[str,
     x = np.asarray([vectors[i] for i in ids], dtype=np.float32)
     exact, exact_s = _timed(similar_pairs, ids, x, theta, k)
     t0 = time.perf_counter()
-    runner.run_file("graph/bench_vector_index_drop", write=True)
-    runner.run_file("graph/bench_vector_index_create", {"dim": int(x.shape[1])}, write=True)
-    runner.run_file("graph/bench_await_indexes", {"seconds": 600})
+    runner.run_file("testing/bench_vector_index_drop", write=True)
+    runner.run_file("testing/bench_vector_index_create", {"dim": int(x.shape[1])}, write=True)
+    runner.run_file("testing/bench_await_indexes", {"seconds": 600})
     build_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     found: set[tuple[str, str]] = set()
     for start in range(0, len(ids), 500):
-        rows = runner.run_file("graph/bench_vector_query", {"ids": ids[start : start + 500], "k": k + 1})
+        rows = runner.run_file("testing/bench_vector_query", {"ids": ids[start : start + 500], "k": k + 1})
         per: dict[str, list] = {}
         for r in rows:
             if r["cosine"] >= theta:
@@ -111,7 +111,7 @@ def _vector_index(runner: Runner, graph: Any, theta: float, k: int) -> dict[str,
             for _, b in sorted(cands)[:k]:
                 found.add((a, b) if a < b else (b, a))
     query_s = time.perf_counter() - t0
-    runner.run_file("graph/bench_vector_index_drop", write=True)
+    runner.run_file("testing/bench_vector_index_drop", write=True)
     truth = set(zip(exact.a, exact.b, strict=True))
     recall = len(truth & found) / len(truth) if truth else 1.0
     return {
@@ -151,7 +151,7 @@ def bench_size(runner: Runner, scale: int, args: argparse.Namespace) -> dict[str
         print(f"  x{scale} {family}: {r.edges} edges in {r.seconds:.2f} s", file=sys.stderr)
     if "jaccard" not in args.families:
         return out
-    jac = _jaccard_reference(runner, graph, args.gamma, read.jaccard_edges(runner))
+    jac = _jaccard_reference(runner, graph, args.gamma, stored_jaccard_edges(runner))
     jac["cypher_s"] = out["families"]["jaccard"]["seconds"]
     jac["cypher_over_scipy_read_and_compute"] = jac["cypher_s"] / jac["scipy_read_and_compute_s"]
     jac["cypher_over_scipy_compute"] = jac["cypher_s"] / jac["scipy_compute_s"]

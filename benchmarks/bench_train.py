@@ -43,8 +43,8 @@ import torch
 
 from mishon_graph.config import Config
 from mishon_graph.learn.data import build_graph, stats
-from mishon_graph.learn.synthetic import synthetic_rows
 from mishon_graph.learn.trainer import Trainer
+from mishon_graph.testing.learn_rows import synthetic_rows
 
 PAPER_SECONDS = 479.0
 TARGET_SECONDS = PAPER_SECONDS / 100

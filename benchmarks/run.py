@@ -51,7 +51,6 @@ from mishon_graph.db import scratch  # noqa: E402
 from mishon_graph.db.runner import Runner  # noqa: E402
 from mishon_graph.db.schema import apply_schema  # noqa: E402
 from mishon_graph.graph.build import build_graph  # noqa: E402
-from mishon_graph.graph.sparse_jaccard import sparse_jaccard_edges  # noqa: E402
 from mishon_graph.ingest.pipeline import ingest  # noqa: E402
 from mishon_graph.learn.export import export_graph  # noqa: E402
 from mishon_graph.learn.infer import score_videos  # noqa: E402
@@ -60,6 +59,7 @@ from mishon_graph.learn.trainer import Trainer, choose_device  # noqa: E402
 from mishon_graph.recommend.evaluate import evaluate_run  # noqa: E402
 from mishon_graph.recommend.queries import run_query  # noqa: E402
 from mishon_graph.recommend.write import write_scores  # noqa: E402
+from mishon_graph.testing.sparse_jaccard import sparse_jaccard_edges  # noqa: E402
 
 PRESET_BY_SIZE = {1: "tmall", 10: "tmall10x"}
 FAMILIES = ("jaccard", "popularity", "uses", "similar")

@@ -9,7 +9,7 @@ import numpy as np
 from mishon_graph.db.runner import Runner
 from mishon_graph.features.store import FeatureStore
 from mishon_graph.learn.data import GraphRows
-from mishon_graph.learn.synthetic import SyntheticFeatures
+from mishon_graph.testing.learn_rows import SyntheticFeatures
 
 _USERS = """
 UNWIND $rows AS u

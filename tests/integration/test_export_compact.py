@@ -11,7 +11,7 @@ from learn_graph import seed
 from mishon_graph.db.runner import Runner
 from mishon_graph.learn.data import ExportedGraph
 from mishon_graph.learn.export import export_graph, read_rows
-from mishon_graph.learn.synthetic import synthetic_rows
+from mishon_graph.testing.learn_rows import synthetic_rows
 
 UNWEIGHTED = "MATCH (a:Textual {id: $a}), (b:Textual {id: $b}) CREATE (a)-[:SIMILAR]->(b)"
 

@@ -8,13 +8,19 @@ import pytest
 
 from mishon_graph.constants import TEST, TRAIN, VALID
 from mishon_graph.db.runner import Runner
-from mishon_graph.graph import read
 from mishon_graph.graph.build import build_graph, read_meta
-from mishon_graph.graph.modalities import present_modalities, videos_missing_modalities
-from mishon_graph.graph.reference import UserInfo, jaccard_edges, training_hashtag_sets
-from mishon_graph.graph.seed import SeedGraph, SeedVideo, seed_graph
+from mishon_graph.graph.modalities import present_modalities
 from mishon_graph.graph.stats import graph_stats
-from mishon_graph.graph.synthetic import synthetic_graph
+from mishon_graph.testing.graphs import synthetic_graph
+from mishon_graph.testing.reference import UserInfo, expected_jaccard_edges, training_hashtag_sets
+from mishon_graph.testing.seed import SeedGraph, SeedVideo, seed_graph
+from mishon_graph.testing.stored import (
+    stored_jaccard_edges,
+    stored_popular_edges,
+    stored_similar_edges,
+    stored_uses_edges,
+    videos_missing_modalities,
+)
 
 S2 = 1 / math.sqrt(2)
 
@@ -58,11 +64,11 @@ def test_every_family_on_the_hand_made_graph(db: Runner, tmp_path, neo4j_server)
     config = neo4j_server.config(tmp_path, knn_cap=None)
     report = build_graph(db, config, progress=False)
 
-    _approx(read.jaccard_edges(db), {("a", "b"): 2 / 3, ("a", "e"): 1.0, ("b", "e"): 2 / 3})
-    _approx(read.popular_edges(db), {("b", "d"): 2.0, ("b", "f"): 2.0})
+    _approx(stored_jaccard_edges(db), {("a", "b"): 2 / 3, ("a", "e"): 1.0, ("b", "e"): 2 / 3})
+    _approx(stored_popular_edges(db), {("b", "d"): 2.0, ("b", "f"): 2.0})
     engagement = {r["id"]: r["e"] for r in db.run("MATCH (u:User) RETURN u.id AS id, u.engagement AS e")}
     assert engagement == {"a": 0.5, "b": 2.0, "c": 0.0, "d": 0.0, "e": 0.0, "f": 0.0}
-    assert read.uses_edges(db) == {
+    assert stored_uses_edges(db) == {
         ("a", "Visual", "v1"): 1,
         ("a", "Visual", "v4"): 1,
         ("b", "Visual", "v2"): 1,
@@ -70,7 +76,7 @@ def test_every_family_on_the_hand_made_graph(db: Runner, tmp_path, neo4j_server)
         ("a", "Textual", "v1"): 1,
         ("d", "Textual", "v5"): 1,
     }
-    similar = read.similar_edges(db)
+    similar = stored_similar_edges(db)
     _approx(
         similar["Visual"],
         {
@@ -90,7 +96,7 @@ def test_knn_cap_keeps_the_symmetrised_nearest_neighbours(db: Runner, tmp_path, 
     seed_graph(db, hand_made())
     report = build_graph(db, neo4j_server.config(tmp_path, knn_cap=1), families=["similar"], progress=False)
     # v1 keeps v4, v2 keeps v4, v3 keeps v2, v4 keeps v1
-    assert set(read.similar_edges(db)["Visual"]) == {("v1", "v4"), ("v2", "v4"), ("v2", "v3")}
+    assert set(stored_similar_edges(db)["Visual"]) == {("v1", "v4"), ("v2", "v4"), ("v2", "v3")}
     assert report.families["similar"].before_cap["Visual"] == 4
     assert report.families["similar"].per_modality["Visual"] == 3
 
@@ -100,7 +106,7 @@ def test_test_and_valid_hashtags_never_change_jaccard(db: Runner, tmp_path, neo4
     seed_graph(db, graph)
     config = neo4j_server.config(tmp_path, gamma=0.0)
     build_graph(db, config, families=["jaccard"], progress=False)
-    before = read.jaccard_edges(db)
+    before = stored_jaccard_edges(db)
     # c and e would become identical (Jaccard 1) and a-c would share tags if these counted.
     extra = SeedGraph(
         videos=[
@@ -112,7 +118,7 @@ def test_test_and_valid_hashtags_never_change_jaccard(db: Runner, tmp_path, neo4
     )
     seed_graph(db, extra)
     build_graph(db, config, families=["jaccard"], progress=False)
-    assert read.jaccard_edges(db) == before
+    assert stored_jaccard_edges(db) == before
     _approx(before, {("a", "b"): 2 / 3, ("a", "e"): 1.0, ("b", "c"): 1 / 3, ("b", "e"): 2 / 3})
 
 
@@ -161,9 +167,9 @@ def test_jaccard_is_exact_for_every_gamma(db: Runner, tmp_path, neo4j_server, ga
     seed_graph(db, random)
     seed_graph(db, edge_cases)
     build_graph(db, neo4j_server.config(tmp_path, gamma=gamma), families=["jaccard"], progress=False)
-    want = jaccard_edges(training_hashtag_sets(random.posts() + edge_cases.posts()), gamma)
+    want = expected_jaccard_edges(training_hashtag_sets(random.posts() + edge_cases.posts()), gamma)
     assert len(want) > 0
-    _approx(read.jaccard_edges(db), want)
+    _approx(stored_jaccard_edges(db), want)
 
 
 def test_popularity_options(db: Runner, tmp_path, neo4j_server) -> None:
@@ -171,7 +177,7 @@ def test_popularity_options(db: Runner, tmp_path, neo4j_server) -> None:
     build_graph(db, neo4j_server.config(tmp_path, alpha=0.5), families=["popularity"], progress=False)
     # ceil(0.5 * 6) = 3 popular: b (2.0), a (0.5), then the 0-ties by id: c.
     _approx(
-        read.popular_edges(db),
+        stored_popular_edges(db),
         {
             ("b", "d"): 2.0,
             ("b", "f"): 2.0,
@@ -184,7 +190,7 @@ def test_popularity_options(db: Runner, tmp_path, neo4j_server) -> None:
     build_graph(
         db, neo4j_server.config(tmp_path, popular_to_all=True), families=["popularity"], progress=False
     )
-    _approx(read.popular_edges(db), {("b", u): 2.0 for u in "acdef"})
+    _approx(stored_popular_edges(db), {("b", u): 2.0 for u in "acdef"})
 
 
 def test_rebuild_leaves_no_duplicate_or_stale_edges(db: Runner, tmp_path, neo4j_server) -> None:
@@ -201,9 +207,9 @@ def test_rebuild_leaves_no_duplicate_or_stale_edges(db: Runner, tmp_path, neo4j_
         "MATCH (a)-[r]->(b) WITH a, b, type(r) AS t, count(r) AS n WHERE n > 1 RETURN count(*) AS d"
     )
     assert dupes[0]["d"] == 0
-    assert read.similar_edges(db)["Visual"] == pytest.approx({("v1", "v4"): 1 / math.sqrt(1.01)})
-    assert read.jaccard_edges(db) == {("a", "e"): 1.0}
-    assert len(read.uses_edges(db)) == 6 and len(read.popular_edges(db)) == 2
+    assert stored_similar_edges(db)["Visual"] == pytest.approx({("v1", "v4"): 1 / math.sqrt(1.01)})
+    assert stored_jaccard_edges(db) == {("a", "e"): 1.0}
+    assert len(stored_uses_edges(db)) == 6 and len(stored_popular_edges(db)) == 2
     meta = read_meta(db)
     assert meta["theta"] == 0.9 and meta["gamma"] == 0.9 and meta["knn_cap"] == 10
     assert meta["alpha"] == 0.1 and meta["popular_to_all"] is False

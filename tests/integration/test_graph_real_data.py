@@ -17,17 +17,22 @@ import pytest
 
 from mishon_graph.constants import TEST, TRAIN, VALID
 from mishon_graph.db.runner import Runner
-from mishon_graph.graph import read
 from mishon_graph.graph.build import build_graph
-from mishon_graph.graph.reference import (
+from mishon_graph.testing.reference import (
     UserInfo,
-    jaccard_edges,
-    popular_edges,
-    similar_edges,
+    expected_jaccard_edges,
+    expected_popular_edges,
+    expected_similar_edges,
+    expected_uses_edges,
     training_hashtag_sets,
-    uses_edges,
 )
-from mishon_graph.graph.seed import SeedGraph, SeedVideo, seed_graph
+from mishon_graph.testing.seed import SeedGraph, SeedVideo, seed_graph
+from mishon_graph.testing.stored import (
+    stored_jaccard_edges,
+    stored_popular_edges,
+    stored_similar_edges,
+    stored_uses_edges,
+)
 
 LINES = {TRAIN: 3000, VALID: 800, TEST: 800}
 EMBEDDED = 400  # Textual nodes (the reference cosine is quadratic)
@@ -95,13 +100,13 @@ def twitter(shared_data: Path) -> SeedGraph:
 def test_jaccard_on_twitter_matches_reference(db: Runner, tmp_path, neo4j_server, twitter, gamma) -> None:
     seed_graph(db, twitter)
     build_graph(db, neo4j_server.config(tmp_path, gamma=gamma), families=["jaccard"], progress=False)
-    got = read.jaccard_edges(db)
-    want = jaccard_edges(training_hashtag_sets(twitter.posts()), gamma)
+    got = stored_jaccard_edges(db)
+    want = expected_jaccard_edges(training_hashtag_sets(twitter.posts()), gamma)
     assert len(want) > 20, "the sample should produce edges"
     assert set(got) == set(want)
     assert max(abs(got[k] - want[k]) for k in want) < 1e-6
     # The test can fail: counting validation/test hashtags would give other edges.
-    leaky = jaccard_edges(training_hashtag_sets((u, TRAIN, t) for u, _, t in twitter.posts()), gamma)
+    leaky = expected_jaccard_edges(training_hashtag_sets((u, TRAIN, t) for u, _, t in twitter.posts()), gamma)
     assert set(leaky) != set(want)
 
 
@@ -114,16 +119,16 @@ def test_uses_and_similar_on_twitter_match_reference(db: Runner, tmp_path, neo4j
             families=["uses", "similar"],
             progress=False,
         )
-        got = read.similar_edges(db)["Textual"]
-        want = similar_edges(twitter.embeddings["Textual"], 0.5, cap)
+        got = stored_similar_edges(db)["Textual"]
+        want = expected_similar_edges(twitter.embeddings["Textual"], 0.5, cap)
         assert len(want) > 20
         assert set(got) == set(want)
         assert max(abs(got[k] - want[k]) for k in want) < 1e-6
         assert report.families["similar"].before_cap["Textual"] == len(
-            similar_edges(twitter.embeddings["Textual"], 0.5, None)
+            expected_similar_edges(twitter.embeddings["Textual"], 0.5, None)
         )
-    uses = {(u, f"{label}:{v}") for (u, label, v) in read.uses_edges(db)}
-    assert uses == uses_edges(
+    uses = {(u, f"{label}:{v}") for (u, label, v) in stored_uses_edges(db)}
+    assert uses == expected_uses_edges(
         ((v.user_id, v.id) for v in twitter.videos), {"Textual": twitter.embeddings["Textual"]}
     )
 
@@ -142,8 +147,8 @@ def test_popularity_on_stackexchange_users(
         families=["popularity"],
         progress=False,
     )
-    got = read.popular_edges(db)
-    want = popular_edges(users, alpha, to_all)
+    got = stored_popular_edges(db)
+    want = expected_popular_edges(users, alpha, to_all)
     assert len(want) > 20
     assert set(got) == set(want)
     assert max(abs(got[k] - want[k]) for k in want) < 1e-6

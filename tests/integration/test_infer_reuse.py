@@ -11,8 +11,8 @@ from learn_graph import seed
 from mishon_graph.db.runner import Runner
 from mishon_graph.learn.export import export_graph
 from mishon_graph.learn.infer import score_videos
-from mishon_graph.learn.synthetic import synthetic_rows
 from mishon_graph.learn.train import train
+from mishon_graph.testing.learn_rows import synthetic_rows
 
 
 def test_score_with_the_training_export_equals_a_fresh_export(

@@ -16,9 +16,9 @@ from mishon_graph.errors import MishonError
 from mishon_graph.learn.artifact import load_artifact
 from mishon_graph.learn.export import export_graph
 from mishon_graph.learn.infer import score_new_video, score_videos
-from mishon_graph.learn.synthetic import synthetic_rows
 from mishon_graph.learn.train import train, train_graph
 from mishon_graph.learn.trainer import recall_at_k
+from mishon_graph.testing.learn_rows import synthetic_rows
 
 UNITS = {"visual": (3, 12), "textual": (4, 10)}
 

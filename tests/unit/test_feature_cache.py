@@ -13,9 +13,9 @@ from mishon_graph.errors import MishonError
 from mishon_graph.features.store import FeatureStore
 from mishon_graph.learn.data import build_graph
 from mishon_graph.learn.feature_cache import cached_units
-from mishon_graph.learn.synthetic import synthetic_rows
 from mishon_graph.learn.train import train_graph
 from mishon_graph.learn.trainer import Trainer
+from mishon_graph.testing.learn_rows import synthetic_rows
 
 UNITS = {"visual": (3, 12), "textual": (4, 10)}
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from mishon_graph.graph.reference import (
+from mishon_graph.testing.reference import (
     UserInfo,
     engagement,
+    expected_jaccard_edges,
+    expected_popular_edges,
+    expected_uses_edges,
     jaccard,
-    jaccard_edges,
     n_popular,
-    popular_edges,
     popular_users,
     training_hashtag_sets,
-    uses_edges,
 )
-from mishon_graph.graph.sparse_jaccard import sparse_jaccard_edges
+from mishon_graph.testing.sparse_jaccard import sparse_jaccard_edges
 
 
 def test_jaccard_identical_disjoint_partial() -> None:
@@ -32,16 +32,16 @@ def test_only_training_hashtags_count() -> None:
 
 def test_jaccard_edges_pairs_once_and_threshold() -> None:
     sets = {"b": {"x", "y", "z"}, "a": {"x", "y"}, "c": {"z"}, "d": {"q"}}
-    assert jaccard_edges(sets, 0.5) == {("a", "b"): pytest.approx(2 / 3)}
+    assert expected_jaccard_edges(sets, 0.5) == {("a", "b"): pytest.approx(2 / 3)}
     # gamma 0: pairs sharing nothing (Jaccard 0) still get no edge
-    assert set(jaccard_edges(sets, 0.0)) == {("a", "b"), ("b", "c")}
+    assert set(expected_jaccard_edges(sets, 0.0)) == {("a", "b"), ("b", "c")}
 
 
 def test_sparse_reference_agrees() -> None:
     sets = {"b": {"x", "y", "z"}, "a": {"x", "y"}, "c": {"z"}, "d": {"q"}, "e": {"x", "y"}}
     pairs = [(u, t) for u, tags in sets.items() for t in tags] + [("a", "x")]
     for gamma in (0.0, 0.3, 0.5, 1.0):
-        assert sparse_jaccard_edges(pairs, gamma) == pytest.approx(jaccard_edges(sets, gamma))
+        assert sparse_jaccard_edges(pairs, gamma) == pytest.approx(expected_jaccard_edges(sets, gamma))
     assert sparse_jaccard_edges([], 0.5) == {}
 
 
@@ -67,10 +67,12 @@ def test_popular_ranking_and_edges() -> None:
         UserInfo("y", 0, 3, cold_start=True),
     ]
     assert popular_users(users, 0.6) == ["b", "a", "c"]  # 5.0, then the 1.0 tie by id
-    assert popular_edges(users, 0.2) == {("b", "z"): 5.0, ("b", "y"): 5.0}
-    assert set(popular_edges(users, 0.2, to_all=True)) == {("b", u) for u in "cazy"}
+    assert expected_popular_edges(users, 0.2) == {("b", "z"): 5.0, ("b", "y"): 5.0}
+    assert set(expected_popular_edges(users, 0.2, to_all=True)) == {("b", u) for u in "cazy"}
 
 
 def test_uses_reference() -> None:
-    got = uses_edges([("u", "v1"), ("u", "v2"), ("w", "v3")], {"Visual": ["v1", "v3"], "Textual": ["v2"]})
+    got = expected_uses_edges(
+        [("u", "v1"), ("u", "v2"), ("w", "v3")], {"Visual": ["v1", "v3"], "Textual": ["v2"]}
+    )
     assert got == {("u", "Visual:v1"), ("u", "Textual:v2"), ("w", "Visual:v3")}

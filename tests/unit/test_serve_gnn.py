@@ -12,8 +12,8 @@ from mishon_graph.learn.artifact import Artifact
 from mishon_graph.learn.batches import full_input
 from mishon_graph.learn.data import GraphRows, build_graph
 from mishon_graph.learn.model import MishonModel
-from mishon_graph.learn.synthetic import SyntheticFeatures, synthetic_rows
 from mishon_graph.serve.gnn import InductiveGNN
+from mishon_graph.testing.learn_rows import SyntheticFeatures, synthetic_rows
 
 UNITS = {"visual": (3, 4), "textual": (2, 5)}
 

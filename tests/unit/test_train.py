@@ -10,9 +10,9 @@ from mishon_graph.errors import MishonError
 from mishon_graph.learn.artifact import check_matches, load_artifact
 from mishon_graph.learn.data import build_graph
 from mishon_graph.learn.labels import SparseLabels
-from mishon_graph.learn.synthetic import synthetic_rows
 from mishon_graph.learn.train import EpochStats, checkpoint_path, train_graph
 from mishon_graph.learn.trainer import Trainer, recall_at_k
+from mishon_graph.testing.learn_rows import synthetic_rows
 
 UNITS = {"visual": (3, 12), "textual": (4, 10)}
 

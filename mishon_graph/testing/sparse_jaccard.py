@@ -1,7 +1,7 @@
 """In-memory Jaccard of user hashtag sets with scipy.sparse (benchmark reference, no I/O).
 
-Same rule as the Cypher edges: pairs (lower id, higher id) sharing at least one hashtag whose
-Jaccard index is >= gamma.
+Same rule as the Cypher edges and :func:`mishon_graph.testing.reference.expected_jaccard_edges`:
+pairs (lower id, higher id) sharing at least one hashtag whose Jaccard index is >= gamma.
 """
 
 from __future__ import annotations

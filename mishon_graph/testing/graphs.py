@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from mishon_graph.constants import MODALITIES, TEST, TRAIN, VALID
-from mishon_graph.graph.reference import UserInfo
-from mishon_graph.graph.seed import SeedGraph, SeedVideo
+from mishon_graph.testing.reference import UserInfo
+from mishon_graph.testing.seed import SeedGraph, SeedVideo
 
 TMALL_SHAPE = {"users": 839, "videos": 13140, "hashtags": 3354}
 

@@ -1,7 +1,8 @@
 """Independent pure-Python computations of every edge family (no numpy, no Neo4j).
 
 Tests and benchmarks compare what Cypher and :mod:`mishon_graph.graph.similarity` write against
-these: same pairs, same weights. They follow the rules documented in :mod:`mishon_graph.graph.build`
+these (``expected_*``; :mod:`mishon_graph.testing.stored` reads the written ``stored_*``): same
+pairs, same weights. They follow the rules documented in :mod:`mishon_graph.graph.build`
 and are written for clarity, not speed (quadratic in the number of nodes).
 """
 
@@ -41,7 +42,7 @@ def training_hashtag_sets(posts: Iterable[tuple[str, str, Iterable[str]]]) -> di
     return sets
 
 
-def jaccard_edges(sets: Mapping[str, set[str]], gamma: float) -> dict[Pair, float]:
+def expected_jaccard_edges(sets: Mapping[str, set[str]], gamma: float) -> dict[Pair, float]:
     """Pairs (lower id, higher id) sharing at least one hashtag whose Jaccard index is >= gamma."""
     ids = sorted(sets)
     edges: dict[Pair, float] = {}
@@ -82,7 +83,9 @@ def popular_users(users: Sequence[UserInfo], alpha: float) -> list[str]:
     return [u.id for u in ranked[: n_popular(alpha, len(users))]]
 
 
-def popular_edges(users: Sequence[UserInfo], alpha: float, to_all: bool = False) -> dict[Pair, float]:
+def expected_popular_edges(
+    users: Sequence[UserInfo], alpha: float, to_all: bool = False
+) -> dict[Pair, float]:
     """(popular id, target id) -> popular user's engagement; targets are cold-start users or all others."""
     by_id = {u.id: u for u in users}
     edges: dict[Pair, float] = {}
@@ -93,7 +96,9 @@ def popular_edges(users: Sequence[UserInfo], alpha: float, to_all: bool = False)
     return edges
 
 
-def uses_edges(posted: Iterable[tuple[str, str]], modalities: Mapping[str, Iterable[str]]) -> set[Pair]:
+def expected_uses_edges(
+    posted: Iterable[tuple[str, str]], modalities: Mapping[str, Iterable[str]]
+) -> set[Pair]:
     """(user id, modality node id) per modality, from ``(user_id, video_id)`` posts.
 
     Args:
@@ -121,7 +126,7 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     return math.fsum(x * y for x, y in zip(a, b, strict=True)) / (na * nb)
 
 
-def similar_edges(
+def expected_similar_edges(
     embeddings: Mapping[str, Sequence[float]], theta: float, knn_cap: int | None
 ) -> dict[Pair, float]:
     """SIMILAR pairs (lower id, higher id) -> cosine.
@@ -151,8 +156,3 @@ def similar_edges(
         for neg_w, b in cands:
             edges[(a, b) if a < b else (b, a)] = -neg_w
     return edges
-
-
-def similar_pairs_before_cap(embeddings: Mapping[str, Sequence[float]], theta: float) -> int:
-    """Number of unordered pairs with cosine >= theta (the edge count without a cap)."""
-    return len(similar_edges(embeddings, theta, None))

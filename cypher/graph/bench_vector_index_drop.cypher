@@ -1,2 +1,0 @@
-// Benchmark only: drops the vector index made by graph/bench_vector_index_create.
-DROP INDEX bench_visual_embedding IF EXISTS
