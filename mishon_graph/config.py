@@ -221,12 +221,16 @@ class Config:
         return cls(**kwargs)
 
     def with_overrides(self, **overrides: Any) -> Config:
-        """A copy with the given fields replaced; ``None`` values are ignored (option not given)."""
-        given = {k: v for k, v in overrides.items() if v is not None}
-        unknown = set(given) - {f.name for f in dataclasses.fields(self)}
+        """A copy with the given CLI options replaced; ``None`` means "option not given" and keeps the
+        current value (use :meth:`replace` to set a field to ``None``)."""
+        return self.replace(**{k: v for k, v in overrides.items() if v is not None})
+
+    def replace(self, **fields: Any) -> Config:
+        """A copy with ``fields`` replaced exactly (``None`` included); unknown names are an error."""
+        unknown = set(fields) - {f.name for f in dataclasses.fields(self)}
         if unknown:
             raise MishonError(f"unknown configuration fields: {sorted(unknown)}")
-        return dataclasses.replace(self, **given)
+        return dataclasses.replace(self, **fields)
 
     # Derived paths -------------------------------------------------------------------------
     @property

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import click
 from rich.table import Table
 
-from mishon_graph.commands.common import build_config, console, database
+from mishon_graph.commands.common import build_config, console, database, no_progress_option
 from mishon_graph.errors import MishonError
 from mishon_graph.graph.build import FAMILIES, build_graph, parse_families
 from mishon_graph.graph.stats import graph_stats
@@ -33,6 +31,7 @@ def graph_group() -> None:
 @click.option(
     "--edges", "edges", help=f"Families to rebuild, comma-separated (default: {','.join(FAMILIES)})."
 )
+@no_progress_option()
 @click.pass_context
 def build_cmd(
     ctx: click.Context,
@@ -43,6 +42,7 @@ def build_cmd(
     no_cap: bool,
     popular_to_all: bool | None,
     edges: str | None,
+    no_progress: bool,
 ) -> None:
     """Rebuild edge families (old edges of those families are deleted first)."""
     if no_cap and top_k is not None:
@@ -52,9 +52,9 @@ def build_cmd(
         ctx, theta=theta, gamma=gamma, alpha=alpha, knn_cap=top_k, popular_to_all=popular_to_all
     )
     if no_cap:
-        config = dataclasses.replace(config, knn_cap=None)  # with_overrides ignores None
+        config = config.replace(knn_cap=None)
     with database(config) as runner:
-        report = build_graph(runner, config, families=families, progress=True)
+        report = build_graph(runner, config, families=families, progress=not no_progress)
     table = Table(title="graph build")
     for col in ("family", "edges", "per modality", "before cap", "seconds"):
         table.add_column(col, justify="right" if col in ("edges", "seconds") else "left")

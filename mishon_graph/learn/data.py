@@ -40,6 +40,7 @@ from mishon_graph.constants import (
     VALID,
 )
 from mishon_graph.errors import MishonError
+from mishon_graph.features.units import pad_units as stack_units
 from mishon_graph.learn.feature_cache import FeatureSource, cached_units, checked_units
 from mishon_graph.learn.labels import SparseLabels
 
@@ -131,17 +132,11 @@ class ExportedGraph:
 
 
 def pad_units(arrays: Sequence[np.ndarray], dtype: torch.dtype = torch.float32) -> tuple[Tensor, Tensor]:
-    """Stack ``[units_i, dim]`` arrays into ``[n, max_units, dim]`` with a ``[n, max_units]`` mask."""
+    """:func:`mishon_graph.features.units.pad_units` as tensors of ``dtype`` (``[0, 1, 1]`` when empty)."""
     if not arrays:
         return torch.zeros(0, 1, 1, dtype=dtype), torch.zeros(0, 1, dtype=torch.bool)
-    dim = arrays[0].shape[1]
-    max_units = max(a.shape[0] for a in arrays)
-    x = torch.zeros(len(arrays), max_units, dim, dtype=dtype)
-    mask = torch.zeros(len(arrays), max_units, dtype=torch.bool)
-    for i, a in enumerate(arrays):
-        x[i, : a.shape[0]] = torch.from_numpy(np.asarray(a, dtype=np.float32)).to(dtype)
-        mask[i, : a.shape[0]] = True
-    return x, mask
+    x, mask = stack_units(arrays)
+    return torch.from_numpy(x).to(dtype), torch.from_numpy(mask)
 
 
 def load_units(

@@ -24,7 +24,7 @@ LABEL_TO_MODALITY = {label: name for name, label in MODALITIES.items()}
 META_NAME = "graph"
 
 
-def _pages(
+def pages(
     runner: Runner,
     name: str,
     size: int,
@@ -118,8 +118,8 @@ def read_rows(
     say = progress or (lambda _m: None)
     if video_ids is None and user_ids is None:
         say("reading videos and users")
-        videos = list(_pages(runner, "export/videos_page", size, _video_rows))
-        users = list(_pages(runner, "export/users_page", size))
+        videos = list(pages(runner, "export/videos_page", size, _video_rows))
+        users = list(pages(runner, "export/users_page", size))
     else:
         seeds_v, seeds_u = sorted(set(video_ids or [])), sorted(set(user_ids or []))
         known = {r["id"] for r in _by_ids(runner, "export/videos_by_id", seeds_v, size)}

@@ -22,7 +22,7 @@ from mishon_graph.errors import MishonError
 from mishon_graph.learn.artifact import Artifact, check_matches, load_artifact
 from mishon_graph.learn.batches import full_input
 from mishon_graph.learn.data import SPLIT_CODE, ExportedGraph
-from mishon_graph.learn.export import _pages, export_graph
+from mishon_graph.learn.export import export_graph, pages
 from mishon_graph.learn.inductive import add_video, popular_users, top_similar
 from mishon_graph.learn.trainer import choose_device
 
@@ -101,7 +101,7 @@ def score_videos(
 
 
 def _embeddings(runner: Runner, config: Config, modality: str) -> tuple[list[str], np.ndarray]:
-    rows = list(_pages(runner, "export/modality_embeddings", config.batch_rows, label=MODALITIES[modality]))
+    rows = list(pages(runner, "export/modality_embeddings", config.batch_rows, label=MODALITIES[modality]))
     if not rows:
         return [], np.zeros((0, 0))
     return [r["id"] for r in rows], np.asarray([r["embedding"] for r in rows], dtype=np.float64)
@@ -147,7 +147,7 @@ def score_new_video(
                 f"{m} embeddings in Neo4j have dim {emb.shape[1]}, the new video's have {pooled.shape[0]}"
             )
         neighbours[m] = top_similar(pooled, ids, emb, config.theta, config.knn_cap)
-    users = list(_pages(runner, "export/users_page", config.batch_rows))
+    users = list(pages(runner, "export/users_page", config.batch_rows))
     known_user = user_id is not None and any(u["id"] == user_id for u in users)
     popular: list[str] = []
     if not known_user:

@@ -11,8 +11,8 @@ from torch import Tensor
 
 from mishon_graph.config import Config
 from mishon_graph.constants import TRAIN
-from mishon_graph.errors import MishonError
 from mishon_graph.evaluation.metrics import f1_score
+from mishon_graph.features.encoders import resolve_device
 from mishon_graph.learn.batches import ModelInput, NeighborSampler, full_input, induced_input
 from mishon_graph.learn.data import ExportedGraph
 from mishon_graph.learn.labels import SparseLabels
@@ -20,12 +20,8 @@ from mishon_graph.learn.model import VARIANT_EDGES, MishonModel, mishon_loss
 
 
 def choose_device(config: Config) -> torch.device:
-    """``auto`` -> CUDA when available, else CPU; ``cuda`` without CUDA is an error."""
-    if config.device == "cuda" and not torch.cuda.is_available():
-        raise MishonError("device 'cuda' was asked for but torch sees no CUDA device (use --device cpu)")
-    if config.device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(config.device)
+    """``config.device`` resolved by :func:`~mishon_graph.features.encoders.resolve_device`."""
+    return torch.device(resolve_device(config.device))
 
 
 def step_bytes(videos: int, units: int, dim: int, element_size: int, hidden_dim: int) -> int:

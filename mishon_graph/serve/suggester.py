@@ -227,7 +227,7 @@ class Suggester:
                 may send a caption or a media file instead of features.
             say: Progress messages.
         """
-        from mishon_graph.learn.export import _pages, read_meta
+        from mishon_graph.learn.export import pages, read_meta
 
         t0 = time.perf_counter()
         settings = settings or load_settings(config)
@@ -260,7 +260,7 @@ class Suggester:
             )
         from mishon_graph.learn.inductive import popular_users
 
-        users = list(_pages(runner, "export/users_page", config.batch_rows))
+        users = list(pages(runner, "export/users_page", config.batch_rows))
         engagement = {u["id"]: float(u["engagement"]) for u in users}
         ranked = popular_users(list(engagement), list(engagement.values()), rules.alpha)
         popular = [(p, engagement[p]) for p in ranked]

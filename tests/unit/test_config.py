@@ -26,6 +26,13 @@ def test_overrides_ignore_none_and_reject_unknown() -> None:
         c.with_overrides(nope=1)
 
 
+def test_replace_sets_none_and_rejects_unknown() -> None:
+    c = Config(home=Path("/tmp/x"))
+    assert c.knn_cap is not None and c.replace(knn_cap=None).knn_cap is None
+    with pytest.raises(MishonError, match="unknown"):
+        c.replace(nope=None)
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
