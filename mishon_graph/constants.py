@@ -5,6 +5,11 @@ Cypher files use these names literally; a unit test checks they agree.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import TypeVar
+
+_T = TypeVar("_T")
+
 # Node labels
 USER = "User"
 VIDEO = "Video"
@@ -28,6 +33,23 @@ RECOMMENDS = "RECOMMENDS"  # (:Video)-[:RECOMMENDS {score, rank, model, run_id, 
 # Modalities: name -> node label
 MODALITIES: dict[str, str] = {"visual": VISUAL, "acoustic": ACOUSTIC, "textual": TEXTUAL}
 MODALITY_NAMES: tuple[str, ...] = tuple(MODALITIES)
+
+
+def one_per_modality(table: Mapping[str, _T], keys: Iterable[str] = MODALITY_NAMES) -> dict[str, _T]:
+    """``table`` checked to hold exactly one entry per modality (keyed by name, or by label when
+    ``keys`` is ``MODALITIES.values()``); raises ``ValueError`` naming what is missing or unknown.
+
+    It guards the tables of per-label Cypher files: Neo4j 5.26 accepts a dynamic label
+    (``MERGE (n:$($label) {id: row.id})``) but plans it as ``AllNodesScan`` + ``Filter`` instead of the
+    constraint's ``NodeUniqueIndexSeek`` (and a dynamic-label read as ``AllNodesScan`` instead of
+    ``NodeByLabelScan``), so each modality keeps its own file and adding one means adding its files.
+    """
+    want = set(keys)
+    if set(table) != want:
+        raise ValueError(f"need one entry per modality {sorted(want)}, got {sorted(table)}")
+    return dict(table)
+
+
 # Encoder name recorded for unit features a dataset ships (ingested, not computed by `features`)
 PRECOMPUTED_ENCODER = "precomputed"
 

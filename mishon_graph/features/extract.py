@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from mishon_graph.config import Config
-from mishon_graph.constants import MODALITY_NAMES
+from mishon_graph.constants import MODALITY_NAMES, one_per_modality
 from mishon_graph.db.runner import Runner
 from mishon_graph.errors import MishonError
 from mishon_graph.features import media
@@ -35,6 +35,17 @@ from mishon_graph.features.store import FeatureStore
 from mishon_graph.features.units import mean_units
 
 TEXT_BATCH = 64
+# One file per modality: a dynamic label loses the id index (constants.one_per_modality).
+SET_QUERIES = one_per_modality(
+    {"visual": "features/visual_set", "acoustic": "features/acoustic_set", "textual": "features/textual_set"}
+)
+MISSING_QUERIES = one_per_modality(
+    {
+        "visual": "features/visual_missing",
+        "acoustic": "features/acoustic_missing",
+        "textual": "features/textual_missing",
+    }
+)
 # Reasons that mean "the video does not have this modality" rather than "something broke".
 ABSENT = {"no audio track", "no video stream", NO_TEXT, NO_MEDIA}
 
@@ -208,10 +219,10 @@ class _Writer:
     def flush(self) -> None:
         for modality, rows in self.rows.items():
             if rows:
-                self.runner.run_file_batched(f"features/{modality}_set", rows, batch_size=self.batch)
+                self.runner.run_file_batched(SET_QUERIES[modality], rows, batch_size=self.batch)
         for modality, rows in self.marks.items():
             if rows:
-                self.runner.run_file_batched(f"features/{modality}_missing", rows, batch_size=self.batch)
+                self.runner.run_file_batched(MISSING_QUERIES[modality], rows, batch_size=self.batch)
         self.rows, self.marks = {}, {}
 
 

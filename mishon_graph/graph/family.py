@@ -11,6 +11,14 @@ from mishon_graph.db.cypher_files import load_query
 from mishon_graph.db.runner import Runner
 
 Advance = Callable[[int], None]
+# Family -> the file deleting its edges. One file each: a dynamic type (`[r:$($type)]`) plans as
+# DirectedAllRelationshipsScan + Filter on Neo4j 5.26 instead of a scan of that type alone.
+DELETE_QUERIES = {
+    "jaccard": "edges/jaccard_delete",  # JACCARD and the USED edges it is computed from
+    "popular": "edges/popular_delete",
+    "similar": "edges/similar_delete",
+    "uses": "edges/uses_delete",
+}
 
 
 @dataclass
@@ -35,8 +43,9 @@ class FamilyResult:
 
 
 def delete_family(runner: Runner, name: str, batch: int) -> None:
-    """Run ``cypher/edges/<name>_delete`` (batched, auto-commit) so a rebuild leaves nothing stale."""
-    runner.run_autocommit(load_query(f"edges/{name}_delete"), {"batch": batch})
+    """Delete every edge of family ``name`` (a key of :data:`DELETE_QUERIES`), batched and auto-commit,
+    so a rebuild leaves nothing stale."""
+    runner.run_autocommit(load_query(DELETE_QUERIES[name]), {"batch": batch})
 
 
 def _noop(_: int) -> None:

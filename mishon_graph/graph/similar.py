@@ -13,12 +13,30 @@ import time
 import numpy as np
 
 from mishon_graph.config import Config
-from mishon_graph.constants import MODALITIES
+from mishon_graph.constants import ACOUSTIC, MODALITIES, TEXTUAL, VISUAL, one_per_modality
 from mishon_graph.db.cypher_files import load_query
 from mishon_graph.db.runner import Runner
 from mishon_graph.errors import MishonError
 from mishon_graph.graph.family import FamilyResult, delete_family, progress_bar
 from mishon_graph.graph.similarity import SimilarPairs, similar_pairs
+
+# One file per label: a dynamic label loses the label scan and the id index (constants.one_per_modality).
+EMBEDDINGS_QUERIES = one_per_modality(
+    {
+        VISUAL: "edges/similar_embeddings_visual",
+        ACOUSTIC: "edges/similar_embeddings_acoustic",
+        TEXTUAL: "edges/similar_embeddings_textual",
+    },
+    MODALITIES.values(),
+)
+WRITE_QUERIES = one_per_modality(
+    {
+        VISUAL: "edges/similar_write_visual",
+        ACOUSTIC: "edges/similar_write_acoustic",
+        TEXTUAL: "edges/similar_write_textual",
+    },
+    MODALITIES.values(),
+)
 
 
 def load_embeddings(runner: Runner, label: str) -> tuple[list[str], np.ndarray]:
@@ -29,7 +47,7 @@ def load_embeddings(runner: Runner, label: str) -> tuple[list[str], np.ndarray]:
     """
     ids: list[str] = []
     vectors: list[list[float]] = []
-    for row in runner.stream(load_query(f"edges/similar_embeddings_{label.lower()}")):
+    for row in runner.stream(load_query(EMBEDDINGS_QUERIES[label])):
         ids.append(row["id"])
         vectors.append(row["embedding"])
     if not ids:
@@ -44,7 +62,7 @@ def write_pairs(runner: Runner, label: str, pairs: SimilarPairs, batch_rows: int
     """Write ``pairs`` as SIMILAR edges between ``label`` nodes in ``UNWIND $rows`` batches."""
     with progress_bar(progress, f"SIMILAR {label}", len(pairs)) as advance:
         return runner.run_file_batched(
-            f"edges/similar_write_{label.lower()}", pairs.rows(), batch_size=batch_rows, on_batch=advance
+            WRITE_QUERIES[label], pairs.rows(), batch_size=batch_rows, on_batch=advance
         )
 
 

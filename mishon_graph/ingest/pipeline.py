@@ -23,7 +23,7 @@ import numpy as np
 from rich.console import Console
 
 from mishon_graph.config import Config
-from mishon_graph.constants import MODALITY_NAMES, SPLITS
+from mishon_graph.constants import MODALITY_NAMES, SPLITS, one_per_modality
 from mishon_graph.db.runner import Row, Runner
 from mishon_graph.db.schema import apply_schema
 from mishon_graph.errors import MishonError
@@ -40,6 +40,29 @@ from mishon_graph.ingest.writer import WriteStep, write_steps
 
 PRECOMPUTED = "precomputed"
 STALE_KINDS = ("videos", "users", "hashtags")
+# One file per modality: a dynamic label loses the id index (constants.one_per_modality).
+NODE_QUERIES = one_per_modality(
+    {"visual": "ingest/visual_nodes", "acoustic": "ingest/acoustic_nodes", "textual": "ingest/textual_nodes"}
+)
+LINK_QUERIES = one_per_modality(
+    {
+        "visual": "ingest/visual_has_modality",
+        "acoustic": "ingest/acoustic_has_modality",
+        "textual": "ingest/textual_has_modality",
+    }
+)
+# One file per kind: a dynamic label would scan every node; hashtags are keyed by name, and videos
+# take their modality nodes with them.
+EXISTING_QUERIES = {
+    "videos": "ingest/existing_videos",
+    "users": "ingest/existing_users",
+    "hashtags": "ingest/existing_hashtags",
+}
+DELETE_QUERIES = {
+    "videos": "ingest/delete_videos",
+    "users": "ingest/delete_users",
+    "hashtags": "ingest/delete_hashtags",
+}
 
 
 def ingest(
@@ -164,7 +187,7 @@ def build_steps(
         if ids:
             steps.append(
                 WriteStep(
-                    f"{m} nodes", f"ingest/{m}_nodes", _modality_rows(by_id, ids, m, reader, store), len(ids)
+                    f"{m} nodes", NODE_QUERIES[m], _modality_rows(by_id, ids, m, reader, store), len(ids)
                 )
             )
     steps += [
@@ -176,7 +199,7 @@ def build_steps(
     for m, ids in modality_ids.items():
         if ids:
             steps.append(
-                WriteStep(f"{m} links", f"ingest/{m}_has_modality", [{"id": i} for i in ids], len(ids))
+                WriteStep(f"{m} links", LINK_QUERIES[m], [{"id": i} for i in ids], len(ids))
             )
     return steps
 
@@ -233,7 +256,7 @@ def _store(store: FeatureStore, video_id: str, modality: str, units: np.ndarray)
 
 def _existing_ids(runner: Runner) -> dict[str, list[str]]:
     """Ids of the videos, users and hashtags in the graph before this ingest writes."""
-    return {kind: [r["id"] for r in runner.run_file(f"ingest/existing_{kind}")] for kind in STALE_KINDS}
+    return {kind: [r["id"] for r in runner.run_file(EXISTING_QUERIES[kind])] for kind in STALE_KINDS}
 
 
 def _remove_stale(
@@ -254,7 +277,7 @@ def _remove_stale(
     for kind in STALE_KINDS:
         rows = R.stale(before[kind], current[kind])
         removed[kind] = (
-            runner.run_file_batched(f"ingest/delete_{kind}", rows, batch_size=batch) if rows else 0
+            runner.run_file_batched(DELETE_QUERIES[kind], rows, batch_size=batch) if rows else 0
         )
     return removed
 
