@@ -33,6 +33,9 @@ RECOMMENDS = "RECOMMENDS"  # (:Video)-[:RECOMMENDS {score, rank, model, run_id, 
 # Modalities: name -> node label
 MODALITIES: dict[str, str] = {"visual": VISUAL, "acoustic": ACOUSTIC, "textual": TEXTUAL}
 MODALITY_NAMES: tuple[str, ...] = tuple(MODALITIES)
+# What a post's sources give: a media file gives the visual and acoustic modalities, a caption the textual.
+MEDIA_MODALITIES: tuple[str, ...] = ("visual", "acoustic")
+CAPTION_MODALITY = "textual"
 
 
 def one_per_modality(table: Mapping[str, _T], keys: Iterable[str] = MODALITY_NAMES) -> dict[str, _T]:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from mishon_graph.config import Config
-from mishon_graph.constants import MODALITY_NAMES, one_per_modality
+from mishon_graph.constants import CAPTION_MODALITY, MEDIA_MODALITIES, MODALITY_NAMES, one_per_modality
 from mishon_graph.db.runner import Runner
 from mishon_graph.errors import MishonError
 from mishon_graph.features import media
@@ -232,7 +232,7 @@ def _run_media(
 ) -> int:
     """Decode and encode the visual/acoustic work in batches of ``config.feature_batch`` videos."""
     wanted: dict[str, set[str]] = {}
-    for m in ("visual", "acoustic"):
+    for m in MEDIA_MODALITIES:
         if m in plans:
             for video_id in plans[m].encode:
                 wanted.setdefault(video_id, set()).add(m)
@@ -270,9 +270,9 @@ def _run_text(
             results = _encode_safely(encoder, batch, [videos[v].text for v in batch])
         for video_id, result in results.items():
             if isinstance(result, str):
-                writer.mark(video_id, "textual", result)
+                writer.mark(video_id, CAPTION_MODALITY, result)
             else:
-                writer.units(video_id, "textual", result, encoder.name, restored=False)
+                writer.units(video_id, CAPTION_MODALITY, result, encoder.name, restored=False)
         writer.flush()
         advance(len(batch))
     return len(plan.encode)
@@ -357,14 +357,14 @@ def extract_features(
     start += report.load_seconds
     writer = _Writer(runner, config, store, report)
     _restore_and_mark(plans, store, writer, names)
-    media_ids = {v for m in ("visual", "acoustic") if m in plans for v in plans[m].encode}
-    text_ids = set(plans["textual"].encode) if "textual" in plans else set()
+    media_ids = {v for m in MEDIA_MODALITIES if m in plans for v in plans[m].encode}
+    text_ids = set(plans[CAPTION_MODALITY].encode) if CAPTION_MODALITY in plans else set()
     decode_t, encode_t = _Timer(), _Timer()
     with _progress_bar(progress, len(media_ids) + len(text_ids)) as advance:
         if media_ids:
             _run_media(plans, videos, encoders, config, writer, (decode_t, encode_t), advance)
         if text_ids:
-            _run_text(plans["textual"], videos, encoders["textual"], writer, encode_t, advance)
+            _run_text(plans[CAPTION_MODALITY], videos, encoders[CAPTION_MODALITY], writer, encode_t, advance)
     report.videos = len(media_ids | text_ids)
     report.decode_seconds, report.encode_seconds = decode_t.seconds, encode_t.seconds
     report.wall_seconds = time.perf_counter() - start

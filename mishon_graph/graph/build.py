@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mishon_graph.config import Config
+from mishon_graph.db.meta import read_meta as read_meta_node
 from mishon_graph.db.runner import Runner
 from mishon_graph.errors import MishonError
 from mishon_graph.graph.family import FamilyResult
@@ -144,5 +145,4 @@ def _record(runner: Runner, config: Config, report: BuildReport) -> dict[str, An
 
 def read_meta(runner: Runner) -> dict[str, Any]:
     """Properties of the GraphMeta node of the last build (empty when none ran)."""
-    rows = runner.run_file("graph/meta_read", {"name": META_NAME})
-    return dict(rows[0]["props"]) if rows else {}
+    return read_meta_node(runner, META_NAME)

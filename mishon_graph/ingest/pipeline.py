@@ -23,11 +23,12 @@ import numpy as np
 from rich.console import Console
 
 from mishon_graph.config import Config
-from mishon_graph.constants import MODALITY_NAMES, SPLITS, one_per_modality
+from mishon_graph.constants import MODALITY_NAMES, PRECOMPUTED_ENCODER, SPLITS, one_per_modality
 from mishon_graph.db.runner import Row, Runner
 from mishon_graph.db.schema import apply_schema
 from mishon_graph.errors import MishonError
 from mishon_graph.features.store import FeatureStore
+from mishon_graph.features.units import mean_units
 from mishon_graph.ingest import rows as R
 from mishon_graph.ingest.preprocess import PreprocessReport, preprocess
 from mishon_graph.ingest.records import Dataset, PostRecord, UserRecord
@@ -38,7 +39,6 @@ from mishon_graph.ingest.unit_features import UnitFeatureReader
 from mishon_graph.ingest.validate import check_features
 from mishon_graph.ingest.writer import WriteStep, write_steps
 
-PRECOMPUTED = "precomputed"
 STALE_KINDS = ("videos", "users", "hashtags")
 # One file per modality: a dynamic label loses the id index (constants.one_per_modality).
 NODE_QUERIES = one_per_modality(
@@ -234,8 +234,8 @@ def _modality_rows(
                 yield {
                     "id": video_id,
                     "props": {
-                        "embedding": arr.mean(axis=0).astype(float).tolist(),
-                        "encoder": PRECOMPUTED,
+                        "embedding": mean_units(arr).astype(float).tolist(),
+                        "encoder": PRECOMPUTED_ENCODER,
                         "dim": int(arr.shape[1]),
                         "units": int(arr.shape[0]),
                     },
@@ -247,11 +247,11 @@ def _store(store: FeatureStore, video_id: str, modality: str, units: np.ndarray)
     if store.has(video_id, modality):
         try:
             same = np.array_equal(store.get(video_id, modality), units)
-            if same and store.encoder(video_id, modality) == PRECOMPUTED:
+            if same and store.encoder(video_id, modality) == PRECOMPUTED_ENCODER:
                 return
         except MishonError:
             pass  # corrupt file: overwrite it
-    store.put(video_id, modality, units, PRECOMPUTED)
+    store.put(video_id, modality, units, PRECOMPUTED_ENCODER)
 
 
 def _existing_ids(runner: Runner) -> dict[str, list[str]]:

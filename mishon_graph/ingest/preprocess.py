@@ -26,7 +26,7 @@ from typing import Any
 import simplemma
 
 from mishon_graph.config import Config
-from mishon_graph.constants import TRAIN
+from mishon_graph.constants import CAPTION_MODALITY, MEDIA_MODALITIES, TRAIN
 from mishon_graph.ingest.records import Dataset, PostRecord, UserRecord
 from mishon_graph.ingest.split import assign_splits
 
@@ -54,9 +54,9 @@ def post_modalities(post: PostRecord) -> set[str]:
     """Modalities a post carries: media gives visual and acoustic; text or features add theirs."""
     found = set(post.features)
     if post.media_path:
-        found |= {"visual", "acoustic"}
+        found |= set(MEDIA_MODALITIES)
     if post.text.strip():
-        found.add("textual")
+        found.add(CAPTION_MODALITY)
     return found
 
 

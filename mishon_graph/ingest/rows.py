@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from mishon_graph.constants import TRAIN
+from mishon_graph.constants import CAPTION_MODALITY, MEDIA_MODALITIES, TRAIN
 from mishon_graph.ingest.records import PostRecord, UserRecord
 
 Row = dict[str, Any]
@@ -72,9 +72,9 @@ def modality_ids(posts: Iterable[PostRecord], modality: str) -> list[str]:
     for p in posts:
         if modality in p.features:
             out.append(p.id)
-        elif modality in ("visual", "acoustic") and p.media_path:
+        elif modality in MEDIA_MODALITIES and p.media_path:
             out.append(p.id)
-        elif modality == "textual" and p.text.strip():
+        elif modality == CAPTION_MODALITY and p.text.strip():
             out.append(p.id)
     return out
 

@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from mishon_graph.db.meta import read_meta
 from mishon_graph.db.runner import Runner
 from mishon_graph.errors import MishonError
 
@@ -38,8 +39,7 @@ def holdings(runner: Runner) -> list[Holding]:
 
 def last_ingest(runner: Runner) -> dict[str, Any]:
     """The properties of the ingest metadata node (empty when nothing was ever ingested)."""
-    rows = runner.run_file("graph/meta_read", {"name": META_NAME})
-    return dict(rows[0]["props"]) if rows else {}
+    return read_meta(runner, META_NAME)
 
 
 def require_complete(runner: Runner) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from mishon_graph.config import Config
 from mishon_graph.constants import MODALITIES, TRAIN, VALID
+from mishon_graph.db.meta import read_meta as read_meta_node
 from mishon_graph.db.runner import Row, Runner
 from mishon_graph.errors import MishonError
 from mishon_graph.features.store import FeatureStore
@@ -63,11 +64,8 @@ def read_vocabulary(runner: Runner) -> list[str]:
 
 def read_meta(runner: Runner) -> dict[str, Any]:
     """Graph parameters on ``(:GraphMeta {name: 'graph'})``; JSON strings decoded; empty when absent."""
-    rows = runner.run_file("export/graph_meta", {"name": META_NAME})
-    if not rows:
-        return {}
     out: dict[str, Any] = {}
-    for k, v in rows[0]["props"].items():
+    for k, v in read_meta_node(runner, META_NAME).items():
         if isinstance(v, str):
             try:
                 v = json.loads(v)

@@ -19,6 +19,7 @@ from mishon_graph.config import Config
 from mishon_graph.constants import MODALITIES
 from mishon_graph.db.runner import Runner
 from mishon_graph.errors import MishonError
+from mishon_graph.features.units import mean_units
 from mishon_graph.learn.artifact import Artifact, check_matches, load_artifact
 from mishon_graph.learn.batches import full_input
 from mishon_graph.learn.data import SPLIT_CODE, ExportedGraph
@@ -141,7 +142,7 @@ def score_new_video(
     neighbours: dict[str, list[tuple[str, float]]] = {}
     for m in art.meta["in_dims"]:
         ids, emb = _embeddings(runner, config, m)
-        pooled = np.asarray(unit_features[m], dtype=np.float64).mean(axis=0)
+        pooled = mean_units(unit_features[m])
         if ids and emb.shape[1] != pooled.shape[0]:
             raise MishonError(
                 f"{m} embeddings in Neo4j have dim {emb.shape[1]}, the new video's have {pooled.shape[0]}"

@@ -328,12 +328,13 @@ class Suggester:
         """Fill ``units`` for the modalities the upload did not send, from its caption and media file."""
         encoded = []
         live = self.live_encoders
-        if "textual" not in units and "textual" in live and caption.strip():
-            units["textual"] = np.asarray(live["textual"].encode([caption])[0], dtype=np.float32)
-            encoded.append("textual")
+        text = constants.CAPTION_MODALITY
+        if text not in units and text in live and caption.strip():
+            units[text] = np.asarray(live[text].encode([caption])[0], dtype=np.float32)
+            encoded.append(text)
         if upload.media_path is None:
             return encoded
-        want = {m for m in ("visual", "acoustic") if m in self.dims and m not in units}
+        want = {m for m in constants.MEDIA_MODALITIES if m in self.dims and m not in units}
         if not want:
             return encoded
         if not want <= set(live):
@@ -358,8 +359,8 @@ class Suggester:
 
     def _as_stored(self, vid: str, pooled: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """For a video of the graph sent again, its stored pooled vectors where the sent ones equal them
-        up to the round-off of pooling (ingest pools precomputed units in float32, the features step
-        in float64): the graph's edges and ``recommend`` used the stored ones."""
+        up to the round-off of pooling (graphs ingested before ingest pooled precomputed units with
+        ``mean_units`` hold float32 means): the graph's edges and ``recommend`` used the stored ones."""
         out = dict(pooled)
         for m, v in pooled.items():
             stored = self.corpus.embeddings.get(m, {}).get(vid)
