@@ -268,8 +268,9 @@ def train_graph(
     )
 
 
-def encoder_names(config: Config, graph: ExportedGraph) -> dict[str, str]:
-    """Encoder recorded with the first video's features, per modality."""
+def stored_encoders(config: Config, graph: ExportedGraph) -> dict[str, str]:
+    """Encoder the features were made with (recorded with the first video's features), per modality
+    (:func:`mishon_graph.features.encoders.encoder_names` is what the configuration would use now)."""
     store = FeatureStore(config.feature_dir)
     return {m: store.stored_encoder(graph.video_ids[0], m) or "" for m in graph.modalities}
 
@@ -344,6 +345,6 @@ def train(
         resume=resume,
         minibatch=minibatch,
         progress=progress,
-        encoders=encoder_names(config, graph),
+        encoders=stored_encoders(config, graph),
         on_epoch=on_epoch,
     )

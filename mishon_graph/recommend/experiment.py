@@ -23,7 +23,7 @@ from mishon_graph.errors import MishonError
 from mishon_graph.evaluation.bootstrap import Difference, paired_bootstrap
 from mishon_graph.evaluation.metrics import Metrics
 from mishon_graph.evaluation.report import markdown_table, write_report
-from mishon_graph.recommend.baselines import write_baselines
+from mishon_graph.recommend.baseline_runs import write_baselines
 from mishon_graph.recommend.evaluate import check_ks, evaluate_run, read_run, read_truth
 from mishon_graph.recommend.runs import latest_run, run_model
 from mishon_graph.recommend.write import write_scores

@@ -37,7 +37,7 @@ from mishon_graph.learn.evidence import (
     build_evidence,
 )
 from mishon_graph.learn.hybrid import Ranker, RankerSettings, fit_ranker
-from mishon_graph.recommend.baselines import read_embeddings
+from mishon_graph.recommend.baseline_runs import read_embeddings
 from mishon_graph.recommend.evaluate import HISTORY_SPLITS, read_truth
 from mishon_graph.recommend.write import write_recommendations
 

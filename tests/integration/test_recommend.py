@@ -8,7 +8,7 @@ from recommend_graph import TEST, seed
 
 from mishon_graph.db.runner import Runner
 from mishon_graph.errors import MishonError
-from mishon_graph.recommend.baselines import write_baselines
+from mishon_graph.recommend.baseline_runs import write_baselines
 from mishon_graph.recommend.evaluate import evaluate_run, read_run, read_truth
 from mishon_graph.recommend.write import write_recommendations
 
