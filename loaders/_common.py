@@ -185,7 +185,6 @@ def finish(
     posts: list[PostRecord],
     rejects: list[Reject],
     *,
-    has_own_split: bool = False,
     skipped: dict[str, int] | None = None,
 ) -> Dataset:
     """Reject records with unstorable text and duplicate ids (first wins), add implicit users for
@@ -222,6 +221,5 @@ def finish(
         users=unique_users,
         posts=unique_posts,
         rejects=rejects,
-        has_own_split=has_own_split,
         skipped=dict(skipped or {}),
     )

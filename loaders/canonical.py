@@ -77,8 +77,7 @@ def load(path: Path, *, name: str | None = None) -> Dataset:
     else:
         raise MishonError(f"{path}: not a directory, .jsonl or .csv file")
     posts = _own_split_consistent(posts, rejects)
-    own = bool(posts) and all(p.split is not None for p in posts)
-    return finish(name or default_name, users, posts, rejects, has_own_split=own)
+    return finish(name or default_name, users, posts, rejects)
 
 
 def _parse_int(text: str) -> int | str:

@@ -67,4 +67,4 @@ def load(path: Path, *, name: str = "twitter-howyoutag") -> Dataset:
                 )
             )
             index += 1
-    return finish(name, [], posts, rejects, has_own_split=True)
+    return finish(name, [], posts, rejects)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -75,7 +76,6 @@ class Dataset:
         users: Users, one per id (loaders add an implicit user for every poster they lack).
         posts: Posts, one per id.
         rejects: Records that were skipped, with file, line/record, field and reason.
-        has_own_split: Every post carries the dataset's own ``split``.
         skipped: Records left out by design, not errors (e.g. photos in YFCC), counted by kind.
     """
 
@@ -83,5 +83,14 @@ class Dataset:
     users: list[UserRecord] = field(default_factory=list)
     posts: list[PostRecord] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
-    has_own_split: bool = False
     skipped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def has_own_split(self) -> bool:
+        """Every post carries the dataset's own ``split`` (:func:`carry_own_split`)."""
+        return carry_own_split(self.posts)
+
+
+def carry_own_split(posts: Sequence[PostRecord]) -> bool:
+    """The one rule for "the dataset fixes its own split": there are posts and every one has a split."""
+    return bool(posts) and all(p.split is not None for p in posts)

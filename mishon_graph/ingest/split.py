@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from mishon_graph.config import Config
 from mishon_graph.constants import TEST, TRAIN, VALID
-from mishon_graph.ingest.records import PostRecord, UserRecord
+from mishon_graph.ingest.records import PostRecord, UserRecord, carry_own_split
 
 MIN_VALID_SHARE = 0.5
 PER_USER = "per-user time cut"
@@ -84,7 +84,7 @@ def assign_splits(posts: Sequence[PostRecord], users: Sequence[UserRecord], conf
     """
     posters = {p.user_id for p in posts}
     declared = frozenset(u.id for u in users if u.cold_start and u.id in posters)
-    if posts and all(p.split is not None for p in posts):
+    if carry_own_split(posts):
         # The dataset's own split; declared cold-start users are still honoured.
         splits = {p.id: (TEST if p.user_id in declared else str(p.split)) for p in posts}
         return SplitResult(splits, declared, "the dataset's own split")
