@@ -20,16 +20,23 @@ from mishon_graph.graph.family import FamilyResult, delete_family
 POPULAR_PER_TRANSACTION = 20
 
 
+def popular_users(runner: Runner, alpha: float) -> list[tuple[str, float]]:
+    """Algorithm 1's popular users, ``(id, engagement)`` in rank order (the rule lives in
+    ``cypher/edges/popular_users.cypher``; run after engagement is set)."""
+    rows = runner.run_file("edges/popular_users", {"alpha": alpha})
+    return [(r["id"], float(r["engagement"])) for r in rows]
+
+
 def build_popularity(runner: Runner, config: Config) -> FamilyResult:
     """Set ``User.engagement`` and replace every POPULAR edge."""
     t0 = time.perf_counter()
     delete_family(runner, "popular", config.batch_rows * 10)
     eng = runner.run_file("edges/popularity_engagement", write=True)
+    popular = [p for p, _ in popular_users(runner, config.alpha)]
     rows = runner.run_autocommit(
         load_query("edges/popular_links"),
-        {"alpha": config.alpha, "to_all": config.popular_to_all, "batch": POPULAR_PER_TRANSACTION},
+        {"popular": popular, "to_all": config.popular_to_all, "batch": POPULAR_PER_TRANSACTION},
     )
-    counts = runner.run_file("edges/popular_count", {"alpha": config.alpha})
     edges = int(rows[0]["edges"] or 0) if rows else 0
     return FamilyResult(
         "popularity",
@@ -38,6 +45,6 @@ def build_popularity(runner: Runner, config: Config) -> FamilyResult:
         details={
             "users": int(eng[0]["users"]) if eng else 0,
             "users_with_engagement": int(eng[0]["engaged"]) if eng else 0,
-            "popular": int(counts[0]["n_popular"]) if counts else 0,
+            "popular": len(popular),
         },
     )

@@ -3,15 +3,14 @@
 Pure functions: the new video's modality nodes link to existing ones by cosine of the pooled
 (mean) unit features, kept when >= theta (the graph's test, float64 rounding tolerated) and capped
 at the k best (cosine descending, id ascending); its user links to its modality nodes (USES). A new
-user gets POPULAR links from the top ``alpha`` fraction of users by engagement (Algorithm 1,
-engagement descending, id ascending). Existing nodes' own top-k lists are not recomputed, so a hub
-is not re-ranked against the newcomer (``mishon serve`` also links the nodes that would keep the
-newcomer, as a rebuild would: :mod:`mishon_graph.graph.new_node`).
+user gets POPULAR links from the popular users of Algorithm 1 (read from the graph by
+:func:`mishon_graph.graph.popularity.popular_users`). Existing nodes' own top-k lists are not
+recomputed, so a hub is not re-ranked against the newcomer (``mishon serve`` also links the nodes
+that would keep the newcomer, as a rebuild would: :mod:`mishon_graph.graph.new_node`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -46,13 +45,6 @@ def top_similar(
     keep = [(ids[i], float(cos[i])) for i in np.nonzero(passes_theta(cos, theta) & e.any(axis=1))[0]]
     keep.sort(key=lambda t: (-t[1], t[0]))
     return keep if k is None else keep[:k]
-
-
-def popular_users(user_ids: Sequence[str], engagement: Sequence[float], alpha: float) -> list[str]:
-    """Ids of the top ``ceil(alpha * users)`` users by engagement (desc), ties by id (asc)."""
-    n_popular = math.ceil(round(alpha * len(user_ids), 9))
-    order = sorted(range(len(user_ids)), key=lambda i: (-float(engagement[i]), user_ids[i]))
-    return [user_ids[i] for i in order[:n_popular]]
 
 
 def _cat(t: torch.Tensor, extra: list[list[int]]) -> torch.Tensor:

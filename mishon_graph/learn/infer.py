@@ -20,11 +20,12 @@ from mishon_graph.constants import MODALITIES
 from mishon_graph.db.runner import Runner
 from mishon_graph.errors import MishonError
 from mishon_graph.features.units import mean_units
+from mishon_graph.graph.popularity import popular_users
 from mishon_graph.learn.artifact import Artifact, check_matches, load_artifact
 from mishon_graph.learn.batches import full_input
 from mishon_graph.learn.data import SPLIT_CODE, ExportedGraph
 from mishon_graph.learn.export import export_graph, pages
-from mishon_graph.learn.inductive import add_video, popular_users, top_similar
+from mishon_graph.learn.inductive import add_video, top_similar
 from mishon_graph.learn.trainer import choose_device
 
 
@@ -152,7 +153,7 @@ def score_new_video(
     known_user = user_id is not None and any(u["id"] == user_id for u in users)
     popular: list[str] = []
     if not known_user:
-        popular = popular_users([u["id"] for u in users], [u["engagement"] for u in users], config.alpha)
+        popular = [p for p, _ in popular_users(runner, config.alpha)]
     seed_videos = sorted({v for lst in neighbours.values() for v, _ in lst})
     seed_users = [user_id] if known_user and user_id else popular
     graph = export_graph(

@@ -258,12 +258,10 @@ class Suggester:
                 rules.knn_cap,
                 edges.get(m, []),
             )
-        from mishon_graph.learn.inductive import popular_users
+        from mishon_graph.graph.popularity import popular_users
 
         users = list(pages(runner, "export/users_page", config.batch_rows))
-        engagement = {u["id"]: float(u["engagement"]) for u in users}
-        ranked = popular_users(list(engagement), list(engagement.values()), rules.alpha)
-        popular = [(p, engagement[p]) for p in ranked]
+        popular = popular_users(runner, rules.alpha)
         gnn = None
         if art is not None and graph is not None:
             from mishon_graph.serve.gnn import InductiveGNN

@@ -14,7 +14,7 @@ from mishon_graph.constants import (
 from mishon_graph.errors import MishonError
 from mishon_graph.learn.batches import NeighborSampler, full_input, induced_input
 from mishon_graph.learn.data import GraphRows, build_graph, check_trainable, pad_units
-from mishon_graph.learn.inductive import add_video, popular_users, top_similar
+from mishon_graph.learn.inductive import add_video, top_similar
 
 
 class Feats:
@@ -157,11 +157,6 @@ def test_top_similar_threshold_cap_and_ties() -> None:
         "p",
         "r",
     ]
-
-
-def test_popular_users_rank_by_engagement_then_id() -> None:
-    assert popular_users(["b", "a", "c"], [0.5, 0.5, 0.1], 0.5) == ["a", "b"]
-    assert popular_users(["a"] * 1 + [f"x{i}" for i in range(9)], [0.0] * 10, 0.1) == ["a"]
 
 
 def test_add_video_links_a_new_user_to_popular_users() -> None:
