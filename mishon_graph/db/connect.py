@@ -1,4 +1,5 @@
-"""Resolve a :class:`Runner` from a :class:`Config`: an existing server or the managed one."""
+"""Resolve a :class:`~mishon_graph.db.runner.Neo4jRunner` from a :class:`Config`: an existing server or the
+managed one."""
 
 from __future__ import annotations
 

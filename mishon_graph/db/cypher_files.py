@@ -52,3 +52,15 @@ def doc_comment(name: str) -> str:
             break
         lines.append(line[2:].strip())
     return "\n".join(lines)
+
+
+@cache
+def _names_by_text() -> dict[str, str]:
+    root = cypher_root()
+    names = (str(p.relative_to(root).with_suffix("")) for p in root.rglob("*.cypher"))
+    return {load_query(name): name for name in sorted(names)}
+
+
+def query_name(text: str) -> str | None:
+    """The name of the shipped file whose loaded text is ``text`` (``None`` for ad-hoc Cypher)."""
+    return _names_by_text().get(text.strip().rstrip(";").strip())

@@ -1,9 +1,11 @@
-"""Constraints and indexes from ``cypher/schema/*.cypher``, applied idempotently."""
+"""Constraints and indexes from ``cypher/schema/*.cypher``, applied idempotently; emptying a database."""
 
 from __future__ import annotations
 
 from mishon_graph.db.cypher_files import list_queries
-from mishon_graph.db.runner import Runner
+from mishon_graph.db.protocol import Runner
+
+INDEX_WAIT_SECONDS = 300
 
 
 def apply_schema(runner: Runner) -> list[str]:
@@ -11,7 +13,7 @@ def apply_schema(runner: Runner) -> list[str]:
     names = list_queries("schema")
     for name in names:
         runner.run_file(name, write=True)
-    runner.run("CALL db.awaitIndexes(300)")
+    runner.run_file("db/await_indexes", {"seconds": INDEX_WAIT_SECONDS})
     return names
 
 
@@ -20,9 +22,5 @@ def wipe(runner: Runner, batch: int = 10000) -> None:
 
     Relationships go first, so no single transaction has to detach a densely connected node.
     """
-    runner.run_autocommit(
-        "MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF $batch ROWS", {"batch": batch}
-    )
-    runner.run_autocommit(
-        "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF $batch ROWS", {"batch": batch}
-    )
+    runner.run_file_autocommit("db/wipe_relationships", {"batch": batch})
+    runner.run_file_autocommit("db/wipe_nodes", {"batch": batch})

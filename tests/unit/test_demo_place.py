@@ -59,7 +59,8 @@ class FakeRunner:
         assert name == "recommend/demo_target" and params == {"name": "ingest"}
         return [{"nodes": self.nodes, "source": self.source}]
 
-    def run_autocommit(self, query: str, params: dict[str, Any] | None = None) -> list[dict]:
+    def run_file_autocommit(self, name: str, params: dict[str, Any] | None = None) -> list[dict]:
+        assert name in ("db/wipe_relationships", "db/wipe_nodes"), name
         self.wiped, self.nodes, self.source, self.sources = True, 0, None, ()
         return []
 

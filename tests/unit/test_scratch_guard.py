@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from mishon_graph.db import scratch
+from mishon_graph.db.cypher_files import load_query
 from mishon_graph.db.scratch import ForeignDatabaseError, ScratchServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,6 +42,9 @@ class FakeRunner:
         if "DETACH DELETE" in query:
             self.nodes = 0
         return []
+
+    def run_file_autocommit(self, name: str, params: dict[str, Any] | None = None) -> list[dict]:
+        return self.run_autocommit(load_query(name), params)
 
     def writes(self) -> list[str]:
         return [q for q, _, write in self.queries if write]

@@ -1,0 +1,2 @@
+// Connectivity check run by Neo4jRunner.verify.
+RETURN 1 AS ok
