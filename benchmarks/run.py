@@ -47,6 +47,7 @@ from mishon_graph.loaders import load_dataset  # noqa: E402
 from mishon_graph.loaders.synthetic import SyntheticSpec, generate  # noqa: E402
 
 from mishon_graph.config import Config  # noqa: E402
+from mishon_graph.constants import TRAIN  # noqa: E402
 from mishon_graph.db import scratch  # noqa: E402
 from mishon_graph.db.runner import Runner  # noqa: E402
 from mishon_graph.db.schema import apply_schema  # noqa: E402
@@ -63,10 +64,6 @@ from mishon_graph.testing.sparse_jaccard import sparse_jaccard_edges  # noqa: E4
 
 PRESET_BY_SIZE = {1: "tmall", 10: "tmall10x"}
 FAMILIES = ("jaccard", "popularity", "uses", "similar")
-TRAINING_PAIRS = (
-    "MATCH (u:User)-[:POSTED]->(v:Video {split: 'train'})-[:TAGGED]->(h:Hashtag) "  # No leakage: train only
-    "RETURN DISTINCT u.id AS user, h.name AS hashtag"
-)
 
 
 class PeakMemory:
@@ -206,7 +203,10 @@ def bench_size(
         "jaccard.reference_read",
         size,
         n,
-        lambda: [(r["user"], r["hashtag"]) for r in runner.stream(TRAINING_PAIRS)],
+        lambda: [  # No leakage: training videos only
+            (r["user"], r["hashtag"])
+            for r in runner.stream_file("graph/user_training_hashtags", {"train": TRAIN})
+        ],
     )
     ref = stages.run("jaccard.reference_compute", size, n, lambda: sparse_jaccard_edges(pairs, config.gamma))
     ref_s = sum(
