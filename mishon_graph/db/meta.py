@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mishon_graph.db.runner import Runner
+from mishon_graph.db.protocol import Runner
 
 
 def read_meta(runner: Runner, name: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
-from mishon_graph.db.runner import Row, Runner
+from mishon_graph.db.protocol import Row, Runner
 from mishon_graph.errors import MishonError
 
 _DELETE_BATCH = 10_000
