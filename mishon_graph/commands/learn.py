@@ -134,8 +134,9 @@ def infer_cmd(
 @click.pass_context
 def tune_cmd(ctx: click.Context, minutes: float, trials: int | None, model_path: Path | None) -> None:
     """Search mishon+ settings on the validation split (Optuna) and store the best for recommend."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 
+    from mishon_graph.progress import progress as progress_bars
     from mishon_graph.recommend.hybrid import tune_and_store
 
     config = build_config(ctx)
@@ -144,7 +145,7 @@ def tune_cmd(ctx: click.Context, minutes: float, trials: int | None, model_path:
     artifact = model_path or config.model_dir / "mishon.pt"
     if model_path is not None and not artifact.is_file():
         raise MishonError(f"{artifact}: no such model artifact")
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console)
+    bar = progress_bars(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with database(config) as runner, bar:
         task = bar.add_task("tuning mishon+", total=trials or None)
 

@@ -33,6 +33,7 @@ from mishon_graph.features.plan import (
 )
 from mishon_graph.features.store import FeatureStore
 from mishon_graph.features.units import mean_units
+from mishon_graph.progress import progress as progress_bars
 
 TEXT_BATCH = 64
 # One file per modality: a dynamic label loses the id index (constants.one_per_modality).
@@ -299,11 +300,11 @@ def _progress_bar(enabled: bool, total: int) -> Iterator[Callable[[int], None]]:
     if not enabled or total == 0:
         yield lambda n: None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 
     columns = (TextColumn("features"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
                TimeRemainingColumn())
-    with Progress(*columns) as bar:
+    with progress_bars(*columns) as bar:
         task = bar.add_task("features", total=total, rate="")
         start, done = time.perf_counter(), 0
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,19 +47,3 @@ def delete_family(runner: Runner, name: str, batch: int) -> None:
     runner.run_autocommit(load_query(DELETE_QUERIES[name]), {"batch": batch})
 
 
-def _noop(_: int) -> None:
-    return None
-
-
-@contextmanager
-def progress_bar(enabled: bool, description: str, total: int | None) -> Iterator[Advance]:
-    """A transient rich progress bar on stderr; yields ``advance(n)`` (a no-op when disabled)."""
-    if not enabled:
-        yield _noop
-        return
-    from rich.console import Console
-    from rich.progress import Progress
-
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(description, total=total)
-        yield lambda n: bar.advance(task, n)

@@ -16,7 +16,8 @@ from mishon_graph.config import Config
 from mishon_graph.constants import TRAIN
 from mishon_graph.db.cypher_files import load_query
 from mishon_graph.db.runner import Runner
-from mishon_graph.graph.family import FamilyResult, delete_family, progress_bar
+from mishon_graph.graph.family import FamilyResult, delete_family
+from mishon_graph.progress import progress_bar
 
 BATCH_USERS = 500
 

@@ -17,8 +17,9 @@ from mishon_graph.constants import ACOUSTIC, MODALITIES, TEXTUAL, VISUAL, one_pe
 from mishon_graph.db.cypher_files import load_query
 from mishon_graph.db.runner import Runner
 from mishon_graph.errors import MishonError
-from mishon_graph.graph.family import FamilyResult, delete_family, progress_bar
+from mishon_graph.graph.family import FamilyResult, delete_family
 from mishon_graph.graph.similarity import SimilarPairs, similar_pairs
+from mishon_graph.progress import progress_bar
 
 # One file per label: a dynamic label loses the label scan and the id index (constants.one_per_modality).
 EMBEDDINGS_QUERIES = one_per_modality(

@@ -10,9 +10,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
 from mishon_graph.db.runner import Row, Runner
+from mishon_graph.progress import progress as progress_bars
 
 
 @dataclass
@@ -48,7 +49,7 @@ def write_steps(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console, disable=not progress, transient=False) as bar:
+    with progress_bars(*columns, enabled=progress, console=console) as bar:
         tasks = {step.label: bar.add_task(step.label, total=step.total) for step in steps}
         for step in steps:
             task = tasks[step.label]

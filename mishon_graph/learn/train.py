@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 import mishon_graph
 from mishon_graph.config import Config
@@ -40,6 +39,7 @@ from mishon_graph.learn.data import (
 from mishon_graph.learn.export import read_rows
 from mishon_graph.learn.model import VARIANTS
 from mishon_graph.learn.trainer import Trainer, choose_device, full_batch_bytes, step_bytes
+from mishon_graph.progress import progress as progress_bars
 
 
 @dataclass
@@ -186,14 +186,7 @@ def train_graph(
         history = [EpochStats(**h) for h in state["history"]]
         start, done = state["epoch"] + 1, state["done"]
 
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        disable=not progress,
-        transient=False,
-    )
+    bar = progress_bars(enabled=progress)
     with bar:
         task = bar.add_task(f"training {variant}", total=config.epochs, completed=start - 1)
         epoch = start

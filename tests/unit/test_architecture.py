@@ -24,6 +24,7 @@ FLOORS: dict[str, int] = {
     "errors": 0,
     "constants": 0,
     "config": 1,
+    "progress": 1,
     "db": 2,
     "evaluation": 3,
     "features": 3,
