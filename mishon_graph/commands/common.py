@@ -13,7 +13,7 @@ from rich.console import Console
 
 from mishon_graph.config import DEVICES, Config
 from mishon_graph.db.connect import connect
-from mishon_graph.db.runner import Runner
+from mishon_graph.db.protocol import Runner
 from mishon_graph.ingest.state import require_complete
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]

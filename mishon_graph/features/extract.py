@@ -19,7 +19,7 @@ import numpy as np
 
 from mishon_graph.config import Config
 from mishon_graph.constants import CAPTION_MODALITY, MEDIA_MODALITIES, MODALITY_NAMES, one_per_modality
-from mishon_graph.db.runner import Runner
+from mishon_graph.db.protocol import Runner
 from mishon_graph.errors import MishonError
 from mishon_graph.features import media
 from mishon_graph.features.encoders import Encoder, build_encoders, encoder_names, resolve_device

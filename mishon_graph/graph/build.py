@@ -21,7 +21,7 @@ from typing import Any
 
 from mishon_graph.config import Config
 from mishon_graph.db.meta import read_meta as read_meta_node
-from mishon_graph.db.runner import Runner
+from mishon_graph.db.protocol import Runner
 from mishon_graph.errors import MishonError
 from mishon_graph.graph.family import FamilyResult
 from mishon_graph.graph.jaccard import build_jaccard

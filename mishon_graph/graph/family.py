@@ -6,8 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mishon_graph.db.cypher_files import load_query
-from mishon_graph.db.runner import Runner
+from mishon_graph.db.protocol import Runner
 
 Advance = Callable[[int], None]
 # Family -> the file deleting its edges. One file each: a dynamic type (`[r:$($type)]`) plans as
@@ -44,6 +43,6 @@ class FamilyResult:
 def delete_family(runner: Runner, name: str, batch: int) -> None:
     """Delete every edge of family ``name`` (a key of :data:`DELETE_QUERIES`), batched and auto-commit,
     so a rebuild leaves nothing stale."""
-    runner.run_autocommit(load_query(DELETE_QUERIES[name]), {"batch": batch})
+    runner.run_file_autocommit(DELETE_QUERIES[name], {"batch": batch})
 
 

@@ -14,8 +14,7 @@ import time
 
 from mishon_graph.config import Config
 from mishon_graph.constants import TRAIN
-from mishon_graph.db.cypher_files import load_query
-from mishon_graph.db.runner import Runner
+from mishon_graph.db.protocol import Runner
 from mishon_graph.graph.family import FamilyResult, delete_family
 from mishon_graph.progress import progress_bar
 
@@ -31,7 +30,7 @@ def build_used(runner: Runner, batch: int) -> dict[str, int]:
         User id -> number of distinct hashtags on the user's training videos, for every user
         (0 for users without any, e.g. cold-start users).
     """
-    rows = runner.run_autocommit(load_query("edges/jaccard_used"), {"train": TRAIN, "batch": batch})
+    rows = runner.run_file_autocommit("edges/jaccard_used", {"train": TRAIN, "batch": batch})
     return {r["id"]: int(r["size"]) for r in rows}
 
 

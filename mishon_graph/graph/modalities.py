@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mishon_graph.constants import MODALITIES
-from mishon_graph.db.runner import Runner
+from mishon_graph.db.protocol import Runner
 
 
 def present_modalities(runner: Runner) -> list[str]:

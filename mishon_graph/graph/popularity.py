@@ -13,8 +13,7 @@ from __future__ import annotations
 import time
 
 from mishon_graph.config import Config
-from mishon_graph.db.cypher_files import load_query
-from mishon_graph.db.runner import Runner
+from mishon_graph.db.protocol import Runner
 from mishon_graph.graph.family import FamilyResult, delete_family
 
 POPULAR_PER_TRANSACTION = 20
@@ -33,8 +32,8 @@ def build_popularity(runner: Runner, config: Config) -> FamilyResult:
     delete_family(runner, "popular", config.batch_rows * 10)
     eng = runner.run_file("edges/popularity_engagement", write=True)
     popular = [p for p, _ in popular_users(runner, config.alpha)]
-    rows = runner.run_autocommit(
-        load_query("edges/popular_links"),
+    rows = runner.run_file_autocommit(
+        "edges/popular_links",
         {"popular": popular, "to_all": config.popular_to_all, "batch": POPULAR_PER_TRANSACTION},
     )
     edges = int(rows[0]["edges"] or 0) if rows else 0

@@ -14,8 +14,7 @@ import numpy as np
 
 from mishon_graph.config import Config
 from mishon_graph.constants import ACOUSTIC, MODALITIES, TEXTUAL, VISUAL, one_per_modality
-from mishon_graph.db.cypher_files import load_query
-from mishon_graph.db.runner import Runner
+from mishon_graph.db.protocol import Runner
 from mishon_graph.errors import MishonError
 from mishon_graph.graph.family import FamilyResult, delete_family
 from mishon_graph.graph.similarity import SimilarPairs, similar_pairs
@@ -48,7 +47,7 @@ def load_embeddings(runner: Runner, label: str) -> tuple[list[str], np.ndarray]:
     """
     ids: list[str] = []
     vectors: list[list[float]] = []
-    for row in runner.stream(load_query(EMBEDDINGS_QUERIES[label])):
+    for row in runner.stream_file(EMBEDDINGS_QUERIES[label]):
         ids.append(row["id"])
         vectors.append(row["embedding"])
     if not ids:

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from mishon_graph.constants import MODALITIES, TRAIN
-from mishon_graph.db.runner import Runner
+from mishon_graph.db.protocol import Runner
 from mishon_graph.graph.build import read_meta
 from mishon_graph.graph.modalities import present_modalities
 

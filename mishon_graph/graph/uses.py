@@ -6,8 +6,7 @@ import time
 
 from mishon_graph.config import Config
 from mishon_graph.constants import ACOUSTIC, TEXTUAL, VISUAL
-from mishon_graph.db.cypher_files import load_query
-from mishon_graph.db.runner import Runner
+from mishon_graph.db.protocol import Runner
 from mishon_graph.graph.family import FamilyResult, delete_family
 
 
@@ -15,7 +14,7 @@ def build_uses(runner: Runner, config: Config) -> FamilyResult:
     """Replace every USES edge (batched by user inside Neo4j with ``CALL { } IN TRANSACTIONS``)."""
     t0 = time.perf_counter()
     delete_family(runner, "uses", config.batch_rows * 10)
-    rows = runner.run_autocommit(load_query("edges/user_uses"), {"batch": config.batch_rows})
+    rows = runner.run_file_autocommit("edges/user_uses", {"batch": config.batch_rows})
     counts = runner.run_file("graph/edge_counts")[0]
     per_modality = {label: int(counts[f"USES_{label}"]) for label in (VISUAL, ACOUSTIC, TEXTUAL)}
     edges = int(rows[0]["edges"] or 0) if rows else 0

@@ -24,7 +24,7 @@ from rich.console import Console
 
 from mishon_graph.config import Config
 from mishon_graph.constants import MODALITY_NAMES, PRECOMPUTED_ENCODER, SPLITS, one_per_modality
-from mishon_graph.db.runner import Row, Runner
+from mishon_graph.db.protocol import Row, Runner
 from mishon_graph.db.schema import apply_schema
 from mishon_graph.errors import MishonError
 from mishon_graph.features.store import FeatureStore

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mishon_graph.db.meta import read_meta
-from mishon_graph.db.runner import Runner
+from mishon_graph.db.protocol import Runner
 from mishon_graph.errors import MishonError
 
 META_NAME = "ingest"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mishon_graph.constants import SPLITS, TEST, TRAIN, VALID
-from mishon_graph.db.runner import Runner
+from mishon_graph.db.protocol import Runner
 
 # (row name, splits, cold_start filter: None = all users)
 ROWS: tuple[tuple[str, tuple[str, ...], bool | None], ...] = (

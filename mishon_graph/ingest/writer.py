@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
-from mishon_graph.db.runner import Row, Runner
+from mishon_graph.db.protocol import Row, Runner
 from mishon_graph.progress import progress as progress_bars
 
 

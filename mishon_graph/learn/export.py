@@ -16,7 +16,7 @@ from typing import Any
 from mishon_graph.config import Config
 from mishon_graph.constants import MODALITIES, TRAIN, VALID
 from mishon_graph.db.meta import read_meta as read_meta_node
-from mishon_graph.db.runner import Row, Runner
+from mishon_graph.db.protocol import Row, Runner
 from mishon_graph.errors import MishonError
 from mishon_graph.features.store import FeatureStore
 from mishon_graph.learn.data import ExportedGraph, FeatureSource, GraphRows, build_graph

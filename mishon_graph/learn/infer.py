@@ -17,7 +17,7 @@ import torch
 
 from mishon_graph.config import Config
 from mishon_graph.constants import MODALITIES
-from mishon_graph.db.runner import Runner
+from mishon_graph.db.protocol import Runner
 from mishon_graph.errors import MishonError
 from mishon_graph.features.units import mean_units
 from mishon_graph.graph.popularity import popular_users

@@ -23,7 +23,7 @@ import torch
 
 import mishon_graph
 from mishon_graph.config import Config
-from mishon_graph.db.runner import Runner
+from mishon_graph.db.protocol import Runner
 from mishon_graph.errors import MishonError
 from mishon_graph.features.store import FeatureStore
 from mishon_graph.learn.artifact import atomic_save, save_artifact

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mishon_graph import constants
-from mishon_graph.db.runner import Runner
+from mishon_graph.db.protocol import Runner
 from mishon_graph.errors import MishonError
 from mishon_graph.evaluation.baselines import BASELINES, HistoryPost, Target, baseline_scores, vocabulary
 from mishon_graph.recommend.evaluate import HISTORY_SPLITS

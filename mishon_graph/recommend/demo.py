@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mishon_graph.config import Config
-from mishon_graph.db.runner import Runner
+from mishon_graph.db.protocol import Runner
 from mishon_graph.errors import MishonError
 from mishon_graph.recommend.experiment import Evaluation, evaluate_all
 from mishon_graph.recommend.hybrid import MODEL as HYBRID

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from mishon_graph import constants
-from mishon_graph.db.runner import Runner
+from mishon_graph.db.protocol import Runner
 from mishon_graph.errors import MishonError
 from mishon_graph.evaluation.metrics import Metrics, evaluate_lists
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from mishon_graph import constants
 from mishon_graph.config import Config
-from mishon_graph.db.runner import Runner
+from mishon_graph.db.protocol import Runner
 from mishon_graph.errors import MishonError
 from mishon_graph.evaluation.bootstrap import Difference, paired_bootstrap
 from mishon_graph.evaluation.metrics import Metrics

@@ -23,7 +23,7 @@ import numpy as np
 
 from mishon_graph import constants
 from mishon_graph.config import Config
-from mishon_graph.db.runner import Runner
+from mishon_graph.db.protocol import Runner
 from mishon_graph.errors import MishonError
 from mishon_graph.evaluation.baselines import Target
 from mishon_graph.evaluation.signals import History, Post

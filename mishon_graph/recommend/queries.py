@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mishon_graph.db.cypher_files import doc_comment, list_queries, load_query, query_params
-from mishon_graph.db.runner import Row, Runner
+from mishon_graph.db.protocol import Row, Runner
 from mishon_graph.errors import MishonError
 
 FOLDER = "queries"

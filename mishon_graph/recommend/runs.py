@@ -9,7 +9,7 @@ from pathlib import Path
 
 from mishon_graph import constants
 from mishon_graph.config import Config
-from mishon_graph.db.runner import Row, Runner
+from mishon_graph.db.protocol import Row, Runner
 from mishon_graph.errors import MishonError
 from mishon_graph.recommend.write import write_scores
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mishon_graph.constants import MODALITIES
-from mishon_graph.db.runner import Runner
+from mishon_graph.db.protocol import Runner
 from mishon_graph.errors import MishonError
 from mishon_graph.serve.suggester import Suggester, Suggestion, Upload
 

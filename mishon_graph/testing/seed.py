@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from mishon_graph.db.runner import Runner
+from mishon_graph.db.protocol import Runner
 from mishon_graph.testing.reference import UserInfo
 
 

@@ -6,7 +6,7 @@ Compare them with the ``expected_*`` computations of :mod:`mishon_graph.testing.
 from __future__ import annotations
 
 from mishon_graph.constants import MODALITIES
-from mishon_graph.db.runner import Runner
+from mishon_graph.db.protocol import Runner
 from mishon_graph.graph.modalities import present_modalities
 
 Pair = tuple[str, str]
