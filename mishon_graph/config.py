@@ -64,6 +64,9 @@ class Config:
         feature_dtype: Storage type of unit features in training (``float32`` or ``bfloat16``).
         feature_cache: Directory of the memory-mapped unit feature cache that mini-batch training
             reads (``None``: ``<home>/cache/features``).
+        neo4j_dist: Where the managed server's Neo4j jars are resolved (``None``: the user cache dir).
+        neo4j_heap: Java heap of the managed server.
+        neo4j_pagecache: Page cache of the managed server.
         seed: Random seed for splits, initialisation and sampling.
         device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
         k: Number of hashtags to recommend / evaluate at.
@@ -114,6 +117,9 @@ class Config:
     full_batch_gb: float = 8.0
     feature_dtype: str = "float32"
     feature_cache: Path | None = None
+    neo4j_dist: Path | None = None
+    neo4j_heap: str = "1g"
+    neo4j_pagecache: str = "512m"
     seed: int = 42
     device: str = "auto"
     k: int = 5
@@ -210,11 +216,15 @@ class Config:
             kwargs["device"] = env["MISHON_DEVICE"]
         if env.get("MISHON_FEATURE_CACHE"):
             kwargs["feature_cache"] = Path(env["MISHON_FEATURE_CACHE"])
+        if env.get("MISHON_NEO4J_DIST"):
+            kwargs["neo4j_dist"] = Path(env["MISHON_NEO4J_DIST"]).expanduser()
         for var, name in (
             ("MISHON_VIT_MODEL", "vit_model"),
             ("MISHON_WAV2VEC2_MODEL", "wav2vec2_model"),
             ("MISHON_BERT_MODEL", "bert_model"),
             ("MISHON_TEXT_ENCODER", "text_encoder"),
+            ("MISHON_NEO4J_HEAP", "neo4j_heap"),
+            ("MISHON_NEO4J_PAGECACHE", "neo4j_pagecache"),
         ):
             if env.get(var):
                 kwargs[name] = env[var]

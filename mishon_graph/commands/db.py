@@ -50,10 +50,11 @@ def db_group() -> None:
 
 
 @db_group.command("install")
-def install_cmd() -> None:
+@click.pass_context
+def install_cmd(ctx: click.Context) -> None:
     """Resolve the Neo4j Community server and Browser jars with mvn (once)."""
     t0 = time.monotonic()
-    lib = server_mod.install()
+    lib = server_mod.install(build_config(ctx).neo4j_dist)
     console.print(f"Neo4j {server_mod.NEO4J_VERSION} jars in {lib} ({time.monotonic() - t0:.1f} s)")
 
 

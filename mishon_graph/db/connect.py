@@ -14,7 +14,9 @@ from mishon_graph.errors import MishonError
 
 def local_server(config: Config) -> LocalNeo4j:
     """The managed server whose instance lives under ``config.home``."""
-    return LocalNeo4j(config.neo4j_dir)
+    return LocalNeo4j(
+        config.neo4j_dir, config.neo4j_dist, heap=config.neo4j_heap, pagecache=config.neo4j_pagecache
+    )
 
 
 def connect(

@@ -62,9 +62,7 @@ _POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
 
 
 def default_dist_dir() -> Path:
-    """Shared, per-user directory holding the resolved Neo4j jars (``MISHON_NEO4J_DIST`` overrides)."""
-    if os.environ.get("MISHON_NEO4J_DIST"):
-        return Path(os.environ["MISHON_NEO4J_DIST"]).expanduser()
+    """Shared, per-user directory holding the resolved Neo4j jars (``Config.neo4j_dist`` overrides)."""
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("mishon-graph", appauthor=False)) / f"neo4j-{NEO4J_VERSION}"
@@ -267,8 +265,8 @@ class LocalNeo4j:
         # Absolute, so that the ``--home-dir`` that identifies the JVM is the same from any cwd.
         self.dir = Path(instance_dir).expanduser().resolve()
         self.dist = dist_dir or default_dist_dir()
-        self.heap = heap or os.environ.get("MISHON_NEO4J_HEAP", "1g")
-        self.pagecache = pagecache or os.environ.get("MISHON_NEO4J_PAGECACHE", "512m")
+        self.heap = heap or "1g"
+        self.pagecache = pagecache or "512m"
 
     def __repr__(self) -> str:
         return f"LocalNeo4j(dir={str(self.dir)!r})"

@@ -26,6 +26,14 @@ def test_overrides_ignore_none_and_reject_unknown() -> None:
         c.with_overrides(nope=1)
 
 
+def test_managed_server_settings_come_from_the_environment() -> None:
+    c = Config.from_env(
+        {"MISHON_NEO4J_DIST": "/opt/jars", "MISHON_NEO4J_HEAP": "2g", "MISHON_NEO4J_PAGECACHE": "1g"}
+    )
+    assert (c.neo4j_dist, c.neo4j_heap, c.neo4j_pagecache) == (Path("/opt/jars"), "2g", "1g")
+    assert (Config.from_env({}).neo4j_heap, Config.from_env({}).neo4j_pagecache) == ("1g", "512m")
+
+
 def test_replace_sets_none_and_rejects_unknown() -> None:
     c = Config(home=Path("/tmp/x"))
     assert c.knn_cap is not None and c.replace(knn_cap=None).knn_cap is None
