@@ -53,7 +53,7 @@ HYBRID_ABLATION_LABELS = {
     "no_gnn": "MISHON+ without the GNN",
     "no_social": "MISHON+ without social links (JACCARD, POPULAR): cold-start C",
     "no_history": "MISHON+ without the poster's history",
-    "no_content": "MISHON+ without content kNN and mentions",
+    "no_content": "MISHON+ without content kNN and mentions",  # the centroids go with them (GROUPS)
 }
 CONTENT_ONLY = "content_only"
 COLD_LABELS = {CONTENT_ONLY: "cold-start C (content only)", MISHON: "cold-start SC (MISHON, paper)"}
