@@ -38,6 +38,24 @@ def chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
         yield batch
 
 
+def write_batches(
+    write: Callable[[Params], object],
+    rows: Iterable[Row],
+    batch_size: int,
+    extra: Params | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> int:
+    """Call ``write`` once per batch of ``batch_size`` rows with ``{**extra, "rows": batch}``; the rows
+    written (every batched writer goes through this)."""
+    total = 0
+    for batch in chunks(rows, batch_size):
+        write({**(extra or {}), "rows": batch})
+        total += len(batch)
+        if on_batch is not None:
+            on_batch(len(batch))
+    return total
+
+
 @runtime_checkable
 class Runner(Protocol):
     """Runs the shipped Cypher files against one database.
@@ -85,10 +103,6 @@ class Runner(Protocol):
         Returns:
             The number of rows written.
         """
-        total = 0
-        for batch in chunks(rows, batch_size):
-            self.run_file(name, {**(extra or {}), "rows": batch}, write=True)
-            total += len(batch)
-            if on_batch is not None:
-                on_batch(len(batch))
-        return total
+        return write_batches(
+            lambda params: self.run_file(name, params, write=True), rows, batch_size, extra, on_batch
+        )

@@ -18,7 +18,7 @@ from neo4j import exceptions as neo4j_errors
 
 from mishon_graph.db import protocol
 from mishon_graph.db.cypher_files import load_query, query_name
-from mishon_graph.db.protocol import Params, Row, chunks
+from mishon_graph.db.protocol import Params, Row, write_batches
 from mishon_graph.errors import MishonError
 
 __all__ = ["CredentialsRejected", "MishonNeo4jWarning", "Neo4jRunner", "Params", "Row", "Runner"]
@@ -157,13 +157,9 @@ class Neo4jRunner(protocol.Runner):
         on_batch: Callable[[int], None] | None = None,
     ) -> int:
         """Alias of :meth:`run_file_batched` taking Cypher text (kept for tests' inline seed queries)."""
-        total = 0
-        for batch in chunks(rows, batch_size):
-            self.run(query, {**(extra or {}), "rows": batch}, write=True)
-            total += len(batch)
-            if on_batch is not None:
-                on_batch(len(batch))
-        return total
+        return write_batches(
+            lambda params: self.run(query, params, write=True), rows, batch_size, extra, on_batch
+        )
 
     def run_autocommit(self, query: str, params: Params | None = None) -> list[Row]:
         """Alias of :meth:`run_file_autocommit` taking text, kept for callers passing ``load_query(...)``."""

@@ -21,7 +21,7 @@ from typing import Literal, NamedTuple
 
 from mishon_graph.db import protocol
 from mishon_graph.db.cypher_files import load_query, query_name, query_params
-from mishon_graph.db.protocol import Params, Row, chunks
+from mishon_graph.db.protocol import Params, Row, write_batches
 
 Tx = Literal["read", "write", "autocommit", "stream"]
 Answer = Sequence[Row] | Callable[[Params], Sequence[Row]]
@@ -87,13 +87,9 @@ class CollectingRunner(protocol.Runner):
         extra: Params | None = None,
         on_batch: Callable[[int], None] | None = None,
     ) -> int:
-        total = 0
-        for batch in chunks(rows, batch_size):
-            self.run(query, {**(extra or {}), "rows": batch}, write=True)
-            total += len(batch)
-            if on_batch is not None:
-                on_batch(len(batch))
-        return total
+        return write_batches(
+            lambda params: self.run(query, params, write=True), rows, batch_size, extra, on_batch
+        )
 
     def run_autocommit(self, query: str, params: Params | None = None) -> list[Row]:
         return self._text(query, params, "autocommit")
