@@ -38,3 +38,24 @@ def test_bad_input(
 ) -> None:
     with pytest.raises(MishonError, match=message):
         recommendation_rows(videos, tags, np.array(scores), k)
+
+
+def test_top_k_equals_a_full_stable_sort_with_ties() -> None:
+    """The partition-based top-k ranks exactly as sorting every row would (ties by column)."""
+    rng = np.random.default_rng(7)
+    for trial in range(200):
+        n, m = int(rng.integers(1, 20)), int(rng.integers(1, 30))
+        k = int(rng.integers(1, m + 1))
+        ties = rng.integers(0, 3, size=(n, m))
+        s = (ties if trial % 2 else rng.random((n, m))).astype(np.float32)
+        order = np.argsort(-s, axis=1, kind="stable")[:, :k]
+        idx, val = top_k(s, k)
+        assert idx.tolist() == order.tolist()
+        assert val.tolist() == np.take_along_axis(s, order, axis=1).tolist() and val.dtype == np.float32
+
+
+def test_recommendation_rows_are_the_same_in_chunks() -> None:
+    rng = np.random.default_rng(3)
+    s = rng.integers(0, 4, size=(9, 6)).astype(np.float32)
+    videos, tags = [f"v{i}" for i in range(9)], list("abcdef")
+    assert recommendation_rows(videos, tags, s, 3, chunk=2) == recommendation_rows(videos, tags, s, 3)
