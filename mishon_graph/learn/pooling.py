@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+import functools
 import math
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+
+@functools.cache
+def _cpu_has_bf16() -> bool:
+    """The CPU has bfloat16 arithmetic (AVX512-BF16 or AMX); elsewhere bf16 matmuls are emulated."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(f in flags.split() for f in ("avx512_bf16", "amx_bf16"))
+
+
+def bf16_matmul_is_fast(device: torch.device) -> bool:
+    """Whether projecting bfloat16 features in bfloat16 saves time on ``device`` (CUDA with bf16
+    support, or a CPU with bf16 instructions); otherwise they are projected in float32."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return device.type == "cpu" and _cpu_has_bf16()
 
 
 class AttentionPooling(nn.Module):
@@ -52,10 +72,14 @@ class AttentionPooling(nn.Module):
     def forward(self, x: Tensor, mask: Tensor) -> Tensor:
         """Pool ``x`` ``[n, units, in_dim]`` with ``mask`` ``[n, units]`` to ``[n, out_dim]``.
 
-        Features stored as bfloat16 are projected in bfloat16 (half the memory and time on CPU);
-        everything after the projection is float32.
+        Features stored as bfloat16 (half the memory) are projected in bfloat16 where the hardware has
+        bf16 arithmetic (:func:`bf16_matmul_is_fast`), else upcast to float32 one batch at a time
+        (emulated bf16 matmuls are several times slower than float32); everything after the
+        projection is float32.
         """
         weight, bias = self.lin.weight, self.lin.bias
+        if x.dtype != weight.dtype and not bf16_matmul_is_fast(x.device):
+            x = x.to(weight.dtype)
         if x.dtype != weight.dtype:
             h = torch.tanh(F.linear(x, weight.to(x.dtype), bias.to(x.dtype))).float()
         else:

@@ -8,6 +8,7 @@ import torch
 
 from mishon_graph.constants import PYG_EDGE_SIMILAR, PYG_EDGE_USED_BY, PYG_EDGE_USES, PYG_USER
 from mishon_graph.errors import MishonError
+from mishon_graph.learn import pooling
 from mishon_graph.learn.labels import SparseLabels
 from mishon_graph.learn.model import VARIANTS, MishonModel, RefineLayer, edge_types, mishon_loss
 from mishon_graph.learn.pooling import AttentionPooling
@@ -57,7 +58,10 @@ def test_without_attention_is_the_mean_of_projected_units() -> None:
     np.testing.assert_allclose(out.detach().numpy()[0], h.mean(axis=0), rtol=1e-6)
 
 
-def test_bfloat16_features_pool_close_to_float32() -> None:
+@pytest.mark.parametrize("fast", [True, False])
+def test_bfloat16_features_pool_close_to_float32(fast: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With bf16 hardware the projection runs in bf16; without, the batch is upcast (exact float32)."""
+    monkeypatch.setattr(pooling, "bf16_matmul_is_fast", lambda _device: fast)
     torch.manual_seed(0)
     pool = AttentionPooling(16, 8)
     x = torch.randn(4, 3, 16)
@@ -66,6 +70,8 @@ def test_bfloat16_features_pool_close_to_float32() -> None:
     half = pool(x.to(torch.bfloat16), mask)
     assert half.dtype == torch.float32
     torch.testing.assert_close(half, full, atol=3e-2, rtol=3e-2)
+    if not fast:
+        torch.testing.assert_close(half, pool(x.to(torch.bfloat16).float(), mask))
 
 
 def _layer(aggr: str) -> RefineLayer:
