@@ -2,7 +2,8 @@
 of all baselines, with paired bootstrap intervals.
 
     python benchmarks/quality.py                       # every set in ../shared/data + synthetic TMALL
-    python benchmarks/quality.py --datasets cardano --seeds 3
+    python benchmarks/quality.py --datasets stackexchange-cardano --seeds 3
+    python benchmarks/quality.py --text-encoder tfidf --out /tmp/quality-tfidf.jsonl   # captions in any language
 
 Each data set runs in its own home with its own managed Neo4j (started and stopped here; NEO4J_*
 variables and MISHON_FEATURE_CACHE are removed from the children's environment, so no existing
@@ -91,7 +92,9 @@ def best_of(f1: dict[str, float], names: tuple[str, ...]) -> tuple[str, float]:
     return best, f1[best]
 
 
-def run_dataset(name: str, spec: dict[str, Any], work: Path, seeds: list[int]) -> dict[str, Any]:
+def run_dataset(
+    name: str, spec: dict[str, Any], work: Path, seeds: list[int], text_encoder: str | None = None
+) -> dict[str, Any]:
     home = work / name
     if home.exists():
         shutil.rmtree(home)
@@ -105,7 +108,7 @@ def run_dataset(name: str, spec: dict[str, Any], work: Path, seeds: list[int]) -
     mishon(home, "db", "start", log=log)
     try:
         mishon(home, "ingest", str(source), "--format", spec["format"], *spec["ingest"], log=log)
-        mishon(home, "features", log=log)
+        mishon(home, "features", *(["--text-encoder", text_encoder] if text_encoder else []), log=log)
         mishon(home, "graph", "build", log=log)
         mishon(home, "train", "--seed", str(seeds[0]), log=log)
         mishon(home, "recommend", "--method", "mishon", "--k", "10", "--run-id", "quality-mishon", log=log)
@@ -134,7 +137,9 @@ def run_dataset(name: str, spec: dict[str, Any], work: Path, seeds: list[int]) -
             seed_f1.append(main_rows(seed_out / "existing" / "results.csv")[MAIN])
     finally:
         mishon(home, "db", "stop", log=log)
-    return summarise(name, home, out, seed_f1, time.monotonic() - t0)
+    record = summarise(name, home, out, seed_f1, time.monotonic() - t0)
+    record["text_encoder"] = text_encoder or "profile"
+    return record
 
 
 def summarise(name: str, home: Path, out: Path, seed_f1: list[float], seconds: float) -> dict[str, Any]:
@@ -306,6 +311,11 @@ def main() -> None:
         "--readme", action="store_true", help="Rewrite README.md's results block from this run."
     )
     parser.add_argument("--from-jsonl", action="store_true", help="Only rewrite the README block from --out.")
+    parser.add_argument(
+        "--text-encoder",
+        choices=("profile", "tfidf"),
+        help="Passed to `mishon features --text-encoder` (default: the profile's encoder).",
+    )
     args = parser.parse_args()
     names = [n for n in args.datasets.split(",") if n]
     unknown = [n for n in names if n not in DATASETS]
@@ -322,7 +332,7 @@ def main() -> None:
         if "source" in spec and not Path(spec["source"]).is_dir():
             print(json.dumps({"dataset": name, "skipped": f"{spec['source']} not found"}), flush=True)
             continue
-        record = run_dataset(name, spec, args.work, seeds)
+        record = run_dataset(name, spec, args.work, seeds, args.text_encoder)
         keep_reports(name, args.work / name, args.out.parent / "quality")
         records.append(record)
         print(json.dumps(record), flush=True)
