@@ -3,7 +3,7 @@ of all baselines, with paired bootstrap intervals.
 
     python benchmarks/quality.py                       # every set in ../shared/data + synthetic TMALL
     python benchmarks/quality.py --datasets stackexchange-cardano --seeds 3
-    python benchmarks/quality.py --text-encoder tfidf --out /tmp/quality-tfidf.jsonl   # captions in any language
+    python benchmarks/quality.py --text-encoder tfidf --out /tmp/q-tfidf.jsonl   # any-language captions
 
 Each data set runs in its own home with its own managed Neo4j (started and stopped here; NEO4J_*
 variables and MISHON_FEATURE_CACHE are removed from the children's environment, so no existing
