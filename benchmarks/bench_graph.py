@@ -14,7 +14,7 @@ Usage:
 
 The database is the benchmark's own and is emptied: a throwaway local Neo4j, or a server set aside with
 ``--neo4j-uri`` / ``MISHON_TEST_NEO4J_URI`` that is empty or was claimed by a test or benchmark run
-before (``NEO4J_URI`` is never used; see ``mishon_graph/db/scratch.py``).
+before (``NEO4J_URI`` is never used; see ``mishon_graph/testing/neo4j.py``).
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ import math
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,24 +39,10 @@ from mishon_graph.graph.build import FAMILIES, build_graph
 from mishon_graph.graph.family import delete_family
 from mishon_graph.graph.similarity import similar_pairs
 from mishon_graph.testing.graphs import TMALL_SHAPE, synthetic_graph
+from mishon_graph.testing.neo4j import add_server_options, benchmark_database
 from mishon_graph.testing.seed import seed_graph
 from mishon_graph.testing.sparse_jaccard import sparse_jaccard_edges
 from mishon_graph.testing.stored import stored_jaccard_edges
-
-
-@contextmanager
-def _runner(args: argparse.Namespace) -> Iterator[Runner]:
-    """The benchmark's own database: a throwaway local Neo4j, or the server ``--neo4j-uri`` /
-    ``MISHON_TEST_NEO4J_URI`` sets aside (never ``NEO4J_URI``; see ``mishon_graph/db/scratch.py``)."""
-    given = scratch.server_from_flags(args.neo4j_uri, args.neo4j_user, args.neo4j_password)
-    try:
-        with (
-            tempfile.TemporaryDirectory(prefix="bench-graph-") as tmp,
-            scratch.scratch_database(Path(tmp), given=given, schema=False) as (_, runner),
-        ):
-            yield runner
-    except scratch.ForeignDatabaseError as exc:
-        sys.exit(str(exc))
 
 
 def _timed(fn: Any, *a: Any, **kw: Any) -> tuple[Any, float]:
@@ -187,13 +171,7 @@ def growth(results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,10", help="Multiples of the TMALL shape, e.g. 1,10.")
-    parser.add_argument(
-        "--neo4j-uri",
-        help="A server set aside for benchmarks, emptied here (default: MISHON_TEST_NEO4J_URI, else a "
-        "temporary local Neo4j; NEO4J_URI is never used).",
-    )
-    parser.add_argument("--neo4j-user", default="neo4j")
-    parser.add_argument("--neo4j-password", help="Default: MISHON_TEST_NEO4J_PASSWORD.")
+    add_server_options(parser)
     parser.add_argument("--theta", type=float, default=0.5)
     parser.add_argument("--gamma", type=float, default=0.5)
     parser.add_argument("--alpha", type=float, default=0.1)
@@ -204,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.sizes = [int(s) for s in args.sizes.split(",")]
     args.families = [f for f in FAMILIES if f in args.families.split(",")]
-    with _runner(args) as runner:
+    with benchmark_database(args) as (_, runner):
         apply_schema(runner)
         results = []
         for scale in args.sizes:

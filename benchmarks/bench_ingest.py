@@ -18,7 +18,7 @@ Usage:
 
 ``NEO4J_URI`` is never used. A server given with ``--neo4j-uri`` (or ``MISHON_TEST_NEO4J_URI``) is
 emptied, so it must be empty or claimed by an earlier test or benchmark run (``--wipe-ok`` or
-``MISHON_TEST_ALLOW_WIPE=1`` to empty one that holds other data; see ``mishon_graph/db/scratch.py``).
+``MISHON_TEST_ALLOW_WIPE=1`` to empty one that holds other data; see ``mishon_graph/testing/neo4j.py``).
 """
 
 from __future__ import annotations
@@ -27,11 +27,8 @@ import argparse
 import dataclasses
 import json
 import statistics
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,19 +44,7 @@ from mishon_graph.ingest.pipeline import build_steps
 from mishon_graph.ingest.preprocess import preprocess
 from mishon_graph.ingest.split import assign_splits
 from mishon_graph.ingest.writer import write_steps
-
-
-@contextmanager
-def _runner(args: argparse.Namespace, tmp: Path) -> Iterator[Runner]:
-    """The benchmark's own database: a throwaway local Neo4j, or the server ``--neo4j-uri`` /
-    ``MISHON_TEST_NEO4J_URI`` sets aside (never ``NEO4J_URI``; see ``mishon_graph/db/scratch.py``)."""
-    given = scratch.server_from_flags(args.neo4j_uri, args.neo4j_user)
-    allow = args.wipe_ok or scratch.allow_wipe_from_env()
-    try:
-        with scratch.scratch_database(tmp, given=given, allow_wipe=allow, schema=False) as (_, runner):
-            yield runner
-    except scratch.ForeignDatabaseError as exc:
-        sys.exit(str(exc))
+from mishon_graph.testing.neo4j import add_server_options, benchmark_database
 
 
 def _time_write(
@@ -94,18 +79,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--naive-posts", type=int, default=300, help="posts written by the naive writer")
     parser.add_argument("--batch-rows", type=int, default=1000)
     parser.add_argument("--min-hashtag-freq", type=int, default=2)
-    parser.add_argument(
-        "--neo4j-uri",
-        help="A server set aside for benchmarks, emptied here (default: MISHON_TEST_NEO4J_URI, else a "
-        "temporary local Neo4j; NEO4J_URI is never used); password from MISHON_TEST_NEO4J_PASSWORD.",
-    )
-    parser.add_argument("--neo4j-user", default="neo4j")
-    parser.add_argument(
-        "--wipe-ok",
-        action="store_true",
-        help="Empty the given database even when it holds data no test or benchmark created "
-        "(like MISHON_TEST_ALLOW_WIPE=1).",
-    )
+    add_server_options(parser, wipe_ok=True)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved batched/naive rounds (medians)")
     parser.add_argument(
         "--warmup", action=argparse.BooleanOptionalAction, default=True,
@@ -123,8 +97,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         posts, users, _ = preprocess(data, config)
         prep_s = time.perf_counter() - t0
         store = FeatureStore(config.feature_dir)
-        with _runner(args, tmp) as runner:
-            runner.verify()
+        with benchmark_database(args, tmp) as (_, runner):
             apply_schema(runner)
             cold = _time_write(runner, posts, users, config, args.batch_rows, store) if args.warmup else None
             # The naive writer gets whole users (their posts) until --naive-posts is reached.

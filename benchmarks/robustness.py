@@ -57,10 +57,11 @@ from mishon_graph.loaders.synthetic import SyntheticSpec, generate
 
 from mishon_graph.cli import cli
 from mishon_graph.db.runner import Runner
+from mishon_graph.db.scratch import USER_VARS, ScratchServer, child_env
 from mishon_graph.db.server import LocalNeo4j, is_instance_jvm
 from mishon_graph.errors import MishonError
+from mishon_graph.testing.neo4j import hide_user_settings, start_local
 
-USER_VARS = ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE", "NEO4J_HTTP_URL")
 HOSTILE_FLAGS = (
     "--min-hashtag-freq",
     "1",
@@ -109,13 +110,14 @@ class Server:
     uri: str = ""
     pid: int = 0
     runner: Runner | None = None
+    scratch: ScratchServer | None = None
 
     def start(self) -> None:
-        state, _ = self.neo.start(ports=(0, 0))
-        self.uri, self.pid = state.bolt_uri, state.pid
+        self.scratch = start_local(self.neo)
+        self.uri, self.pid = self.scratch.uri, self.scratch.pid or 0
         if self.runner is not None:
             self.runner.close()
-        self.runner = Runner(self.uri, self.neo.user, self.neo.password())
+        self.runner = self.scratch.runner()
         self.runner.verify()
 
     @property
@@ -125,18 +127,16 @@ class Server:
 
     def cli_env(self) -> dict[str, str | None]:
         """Every NEO4J_* variable set to the throwaway server (``None`` removes one)."""
+        assert self.scratch is not None
         return {
-            "NEO4J_URI": self.uri,
-            "NEO4J_USER": self.neo.user,
-            "NEO4J_PASSWORD": self.neo.password(),
-            "NEO4J_DATABASE": "neo4j",
-            "NEO4J_HTTP_URL": None,
+            **dict.fromkeys(USER_VARS),
+            **self.scratch.env(),
             "MISHON_HOME": str(self.home),
             "MISHON_FEATURE_CACHE": None,
         }
 
     def child_env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in USER_VARS}
+        env = child_env(self.scratch)
         env.update({k: v for k, v in self.cli_env().items() if v is not None})
         return env
 
@@ -149,8 +149,7 @@ class Server:
 
 @contextmanager
 def throwaway_server(tmp: Path, heap: str) -> Iterator[Server]:
-    for name in (*USER_VARS, "MISHON_FEATURE_CACHE"):
-        os.environ.pop(name, None)  # nothing below may reach the user's server or cache
+    hide_user_settings()  # nothing below may reach the user's server, home or cache
     server = Server(LocalNeo4j(tmp / "neo4j", heap=heap, pagecache="128m"), tmp / "home")
     try:
         server.start()

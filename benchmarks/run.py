@@ -60,6 +60,7 @@ from mishon_graph.learn.trainer import Trainer, choose_device  # noqa: E402
 from mishon_graph.recommend.evaluate import evaluate_run  # noqa: E402
 from mishon_graph.recommend.queries import run_query  # noqa: E402
 from mishon_graph.recommend.write import write_scores  # noqa: E402
+from mishon_graph.testing.neo4j import benchmark_database  # noqa: E402
 from mishon_graph.testing.sparse_jaccard import sparse_jaccard_edges  # noqa: E402
 
 PRESET_BY_SIZE = {1: "tmall", 10: "tmall10x"}
@@ -132,17 +133,13 @@ def neo4j(args: argparse.Namespace, tmp: Path) -> Iterator[tuple[Runner, int | N
     """The benchmark's own database (never ``NEO4J_URI``): a throwaway local Neo4j, or the server that
     ``--neo4j-uri`` / ``MISHON_TEST_NEO4J_URI`` sets aside (refused when it holds data the harness did
     not create, unless ``MISHON_TEST_ALLOW_WIPE=1``)."""
-    try:
-        with scratch.scratch_database(
-            tmp,
-            given=scratch.server_from_flags(args.neo4j_uri, args.neo4j_user),
-            heap=os.environ.get("MISHON_NEO4J_HEAP", "2g"),
-            pagecache=os.environ.get("MISHON_NEO4J_PAGECACHE", "1g"),
-            schema=False,
-        ) as (server, runner):
-            yield runner, server.pid
-    except scratch.ForeignDatabaseError as exc:
-        sys.exit(str(exc))
+    with benchmark_database(
+        args,
+        tmp,
+        heap=os.environ.get("MISHON_NEO4J_HEAP", "2g"),
+        pagecache=os.environ.get("MISHON_NEO4J_PAGECACHE", "1g"),
+    ) as (server, runner):
+        yield runner, server.pid
 
 
 def latency(runner: Runner, name: str, params: list[dict[str, Any]], clients: int) -> dict[str, Any]:

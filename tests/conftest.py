@@ -3,10 +3,11 @@
 The tests never touch the user's data. ``NEO4J_URI`` and the other ``NEO4J_*`` variables are removed
 from the environment for the whole session (so CLI runs, in process or in a subprocess, cannot
 inherit them), ``MISHON_HOME`` points at a session temp dir and ``MISHON_FEATURE_CACHE`` is unset.
-The session's server comes from :mod:`mishon_graph.db.scratch`: the one ``MISHON_TEST_NEO4J_URI``
-names (used only when its database is empty or carries the test marker, unless
-``MISHON_TEST_ALLOW_WIPE=1``); else a testcontainers Neo4j when a Docker engine answers; else a
-throwaway local Neo4j Community resolved with mvn (``mishon db install``).
+The session's server comes from :mod:`mishon_graph.testing.neo4j`, guarded by
+:mod:`mishon_graph.db.scratch`: the one ``MISHON_TEST_NEO4J_URI`` names (used only when its database
+is empty or carries the test marker, unless ``MISHON_TEST_ALLOW_WIPE=1``); else a testcontainers Neo4j
+when a Docker engine answers; else a throwaway local Neo4j Community resolved with mvn
+(``mishon db install``).
 """
 
 from __future__ import annotations
@@ -17,34 +18,31 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
 from mishon_graph.config import Config
 from mishon_graph.db.runner import Runner
-from mishon_graph.db.scratch import USER_VARS, ForeignDatabaseError, scratch_database, scratch_wipe
+from mishon_graph.db.scratch import scratch_wipe
+from mishon_graph.testing.neo4j import hide_user_settings, restore_settings, scratch_database
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("MISHON_SHARED", REPO.parent / "shared")).resolve()
 ARTIFACTS = REPO / "test-artifacts"
-# Variables that would point the code under test at the user's database, home or cache.
-_HIDDEN = (*USER_VARS, "MISHON_HOME", "MISHON_FEATURE_CACHE")
 _saved_env: dict[str, str] = {}
 _session_home: list[Path] = []
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for name in _HIDDEN:
-        if name in os.environ:
-            _saved_env[name] = os.environ.pop(name)
+    _saved_env.update(hide_user_settings())
     home = Path(tempfile.mkdtemp(prefix="mishon-test-home-"))
     _session_home.append(home)
     os.environ["MISHON_HOME"] = str(home)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    os.environ.pop("MISHON_HOME", None)
-    os.environ.update(_saved_env)
+    restore_settings(_saved_env)
     _saved_env.clear()
     while _session_home:
         shutil.rmtree(_session_home.pop(), ignore_errors=True)
@@ -83,14 +81,15 @@ class Neo4jServer:
 
 @pytest.fixture(scope="session")
 def _scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Neo4jServer, Runner]]:
-    try:
-        with scratch_database(tmp_path_factory.mktemp("neo4j"), docker=True) as (server, runner):
-            yield (
-                Neo4jServer(server.uri, server.user, server.password, server.database, server.http_url),
-                runner,
-            )
-    except ForeignDatabaseError as exc:
-        pytest.exit(str(exc), returncode=3)
+    with scratch_database(tmp_path_factory.mktemp("neo4j"), docker=True, refuse=_refuse) as (server, runner):
+        yield (
+            Neo4jServer(server.uri, server.user, server.password, server.database, server.http_url),
+            runner,
+        )
+
+
+def _refuse(message: str) -> NoReturn:
+    pytest.exit(message, returncode=3)
 
 
 @pytest.fixture(scope="session")

@@ -11,21 +11,19 @@ survives :func:`~mishon_graph.db.schema.wipe` and no node count sees it, so test
 unaffected. A database holding nodes without the marker is refused (:class:`ForeignDatabaseError`,
 naming the database and its node count) unless ``MISHON_TEST_ALLOW_WIPE=1`` says it may be emptied.
 :func:`scratch_wipe` checks the marker again before every wipe.
+
+Starting the throwaway server and claiming it is test and benchmark scaffolding:
+:mod:`mishon_graph.testing.neo4j` (``scratch_database``).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from mishon_graph.db.runner import Runner
-from mishon_graph.db.schema import apply_schema, wipe
-from mishon_graph.db.server import NEO4J_VERSION, LocalNeo4j
+from mishon_graph.db.schema import wipe
 from mishon_graph.errors import MishonError
 
 TEST_URI_VAR = "MISHON_TEST_NEO4J_URI"
@@ -183,108 +181,3 @@ def scratch_wipe(runner: Runner, batch: int = 10000) -> None:
             "test or benchmark harness (see mishon_graph.db.scratch)"
         )
     wipe(runner, batch=batch)
-
-
-# Servers --------------------------------------------------------------------------------------
-def _docker_answers() -> bool:
-    if shutil.which("docker") is None:
-        return False
-    try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
-@contextmanager
-def scratch_server(
-    tmp_dir: Path,
-    *,
-    given: ScratchServer | None = None,
-    environ: Mapping[str, str] | None = None,
-    docker: bool = False,
-    heap: str | None = None,
-    pagecache: str | None = None,
-) -> Iterator[ScratchServer]:
-    """The harness's server: the one ``MISHON_TEST_NEO4J_URI`` names, else a throwaway one.
-
-    ``NEO4J_URI`` and the other ``NEO4J_*`` variables are never read. The throwaway server is a
-    testcontainers Neo4j when ``docker`` is true and a Docker engine answers, else a local Neo4j
-    Community in ``tmp_dir/neo4j`` on free ports; it is stopped on exit.
-
-    Args:
-        tmp_dir: Directory for the throwaway server's instance.
-        given: A server set aside explicitly (e.g. a benchmark's ``--neo4j-uri``); wins over the
-            environment.
-        environ: Environment to read ``MISHON_TEST_*`` from (default ``os.environ``).
-        docker: Prefer a testcontainers Neo4j when Docker answers.
-        heap: Java heap of the local server (default: ``MISHON_NEO4J_HEAP`` or 1g).
-        pagecache: Page cache of the local server.
-    """
-    given = given or given_server(environ)
-    if given is not None:
-        yield given
-        return
-    if docker and _docker_answers():
-        try:
-            from testcontainers.neo4j import Neo4jContainer
-        except ImportError:
-            pass
-        else:
-            with Neo4jContainer(f"neo4j:{NEO4J_VERSION}-community") as container:
-                yield ScratchServer(container.get_connection_url(), "neo4j", container.password)
-            return
-    server = LocalNeo4j(Path(tmp_dir) / "neo4j", heap=heap, pagecache=pagecache)
-    state, _ = server.start(ports=(0, 0))
-    try:
-        yield ScratchServer(
-            state.bolt_uri,
-            server.user,
-            server.password(),
-            http_url=f"http://127.0.0.1:{state.http_port}",
-            pid=state.pid,
-        )
-    finally:
-        server.stop()
-
-
-@contextmanager
-def scratch_database(
-    tmp_dir: Path,
-    *,
-    given: ScratchServer | None = None,
-    environ: Mapping[str, str] | None = None,
-    allow_wipe: bool | None = None,
-    docker: bool = False,
-    heap: str | None = None,
-    pagecache: str | None = None,
-    schema: bool = True,
-) -> Iterator[tuple[ScratchServer, Runner]]:
-    """:func:`scratch_server`, connected, verified and claimed (schema applied unless ``schema=False``).
-
-    Args:
-        tmp_dir: Directory for a throwaway server's instance.
-        given: A server set aside explicitly; wins over ``MISHON_TEST_NEO4J_URI``.
-        environ: Environment to read ``MISHON_TEST_*`` from (default ``os.environ``).
-        allow_wipe: Claim a given database that holds unmarked nodes (default: ``MISHON_TEST_ALLOW_WIPE``).
-        docker: Prefer a testcontainers Neo4j when Docker answers.
-        heap: Java heap of a local server.
-        pagecache: Page cache of a local server.
-        schema: Apply the project's constraints and indexes.
-
-    Raises:
-        ForeignDatabaseError: The given database holds data the harness did not create.
-    """
-    if allow_wipe is None:
-        allow_wipe = allow_wipe_from_env(environ)
-    with scratch_server(
-        tmp_dir, given=given, environ=environ, docker=docker, heap=heap, pagecache=pagecache
-    ) as server:
-        runner = server.runner()
-        try:
-            runner.verify()
-            claim(runner, server, allow_wipe=allow_wipe)
-            if schema:
-                apply_schema(runner)
-            yield server, runner
-        finally:
-            runner.close()
