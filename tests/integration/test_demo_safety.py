@@ -9,31 +9,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from demo_run import GRAPH, USERS_GRAPH, DemoRun
+from demo_run import USERS_MODEL as MODEL
+from demo_run import users_home as _users_home
 
 from mishon_graph.cli import cli
 from mishon_graph.db.runner import Runner
-from mishon_graph.db.server import LocalNeo4j
 from mishon_graph.recommend.demo import Occupancy, check_target, demo_place, occupancy
-
-USERS_GRAPH = (
-    "CREATE (:GraphMeta {name: 'ingest', source: 'my-videos', status: 'complete'}), "
-    "(:User {id: 'me', source: 'my-videos'})"
-    "-[:POSTED]->(:Video {id: 'my-video', split: 'train', source: 'my-videos'})"
-)
-MODEL = b"the user's trained model"
-
-
-def _users_home(home: Path) -> Path:
-    model = home / "models" / "mishon.pt"
-    model.parent.mkdir(parents=True)
-    model.write_bytes(MODEL)
-    return model
 
 
 def _graph(runner: Runner) -> list[dict]:
-    return runner.run(
-        "MATCH (n) RETURN labels(n)[0] AS label, coalesce(n.id, n.name) AS id ORDER BY label, id"
-    )
+    return runner.run(GRAPH)
 
 
 def test_occupancy_reads_the_last_ingest(db: Runner) -> None:
@@ -68,30 +54,14 @@ def test_replace_empties_the_server_first(neo4j_server, db: Runner, tmp_path: Pa
 
 
 @pytest.mark.slow
-def test_demo_on_a_home_with_the_users_graph_keeps_it(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    model = _users_home(home)
-    users = LocalNeo4j(home / "neo4j")
-    demo_server = LocalNeo4j(home / "demo" / "neo4j")
-    state, _ = users.start(ports=(0, 0))
-    try:
-        with Runner(state.bolt_uri, users.user, users.password()) as runner:
-            runner.run(USERS_GRAPH, write=True)
-            before = _graph(runner)
-            result = CliRunner().invoke(
-                cli,
-                ["demo", "--preset", "smoke", "--epochs", "5", "--no-baselines", "--no-progress"],
-                env={"MISHON_HOME": str(home)},
-                catch_exceptions=False,
-            )
-            assert result.exit_code == 0, result.output
-            assert _graph(runner) == before
-        assert model.read_bytes() == MODEL
-        assert sorted(p.name for p in (home / "models").iterdir()) == ["mishon.pt"]
-        assert (home / "demo" / "models" / "mishon.pt").is_file()
-        assert list((home / "demo" / "runs").rglob("results.md"))
-        assert f"demo data: {home / 'demo'}" in result.output
-        assert demo_server.state() is not None  # the demo's own Neo4j, left running for the Browser
-    finally:
-        demo_server.stop()
-        users.stop()
+def test_demo_on_a_home_with_the_users_graph_keeps_it(demo_run: DemoRun) -> None:
+    """The shared demo run (tests/integration/conftest.py) on a home holding the user's graph and model."""
+    home, result = demo_run.home, demo_run
+    assert result.exit_code == 0, result.output
+    assert demo_run.users_graph_after == demo_run.users_graph_before
+    assert demo_run.model.read_bytes() == MODEL
+    assert sorted(p.name for p in (home / "models").iterdir()) == ["mishon.pt"]
+    assert (home / "demo" / "models" / "mishon.pt").is_file()
+    assert list((home / "demo" / "runs").rglob("results.md"))
+    assert f"demo data: {home / 'demo'}" in result.output
+    assert demo_run.demo_server_left_running  # the demo's own Neo4j, left running for the Browser

@@ -1,15 +1,13 @@
 """The README's main job, end to end through the CLI: synthetic videos with real media -> ingest ->
-features -> graph -> train -> recommend -> evaluate, on a real Neo4j (a smaller preset than the
-README's `demo` so CI stays short; same code path)."""
+features -> graph -> train -> recommend -> evaluate, on the demo's own Neo4j as ``scripts/demo.sh``
+runs it (a smaller preset than the README's `demo` so CI stays short; same code path). The run is
+the session's shared ``demo_run`` (tests/integration/conftest.py, demo_run.py)."""
 
 import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from mishon_graph.cli import cli
-from mishon_graph.db.runner import Runner
+from demo_run import DemoRun
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -22,22 +20,14 @@ def test_readme_names_the_two_commands_and_ci_runs_the_test_one() -> None:
 
 
 @pytest.mark.slow
-def test_demo_end_to_end(neo4j_server, db: Runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    env = {**neo4j_server.env(), "MISHON_HOME": str(tmp_path)}
-    result = CliRunner().invoke(
-        cli, ["demo", "--preset", "smoke", "--epochs", "30", "--no-progress"], env=env, catch_exceptions=False
-    )
+def test_demo_end_to_end(demo_run: DemoRun) -> None:
+    """``mishon demo`` as ``scripts/demo.sh`` runs it (its own Neo4j), shared with test_demo_safety.py."""
+    result = demo_run
     assert result.exit_code == 0, result.output
     assert re.search(r"MISHON", result.output) and "Neo4j Browser" in result.output
-    counts = db.run(
-        "MATCH (v:Video {split: 'test'}) OPTIONAL MATCH (v)-[r:RECOMMENDS]->(:Hashtag) "
-        "RETURN count(DISTINCT v) AS videos, count(r) AS recs"
-    )[0]
+    counts = demo_run.recommended
     assert counts["videos"] > 0 and counts["recs"] >= counts["videos"]
-    embedded = db.run(
-        "MATCH (m) WHERE (m:Visual OR m:Acoustic OR m:Textual) AND m.embedding IS NOT NULL "
-        "RETURN count(m) AS n"
-    )[0]["n"]
+    embedded = demo_run.embedded
     assert embedded >= 3 * counts["videos"]
-    reports = list(tmp_path.rglob("results.md"))
+    reports = list(demo_run.home.rglob("results.md"))
     assert reports, "the demo writes a Markdown results table"
