@@ -11,6 +11,8 @@ that would keep the newcomer, as a rebuild would: :mod:`mishon_graph.graph.new_n
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
@@ -60,8 +62,8 @@ def add_video(
     neighbours: dict[str, list[tuple[str, float]]],
     user_id: str | None,
     popular: Sequence[str] = (),
-) -> tuple[int, int, bool]:
-    """Append the new video (and its user, when new) to ``graph`` in place.
+) -> tuple[ExportedGraph, int, int, bool]:
+    """``graph`` plus the new video (and its user, when new); ``graph`` itself is left as it was.
 
     Args:
         graph: The exported graph around the neighbours and the user.
@@ -72,7 +74,8 @@ def add_video(
         popular: Ids of the popular users a new user gets POPULAR links from.
 
     Returns:
-        ``(video row, user row, user_is_new)``.
+        ``(the extended graph, video row, user row, user_is_new)``; the extended graph shares the
+        tensors it did not change with ``graph``.
     """
     if video_id in graph.video_index:
         raise MishonError(f"video {video_id!r} already exists in the graph")
@@ -81,7 +84,7 @@ def add_video(
         raise MishonError(
             f"the new video has no {missing[0]} features (the model uses {list(graph.modalities)})"
         )
-    data = graph.data
+    data = copy.copy(graph.data)  # new stores over the same tensors; the changed ones are replaced
     row = graph.num_videos
     new_user = user_id is None or user_id not in graph.user_index
     urow = len(graph.user_ids) if new_user else graph.user_index[user_id]
@@ -102,17 +105,24 @@ def add_video(
         data[et].edge_index = _cat(data[et].edge_index, [[row, s] for s in sims] + [[s, row] for s in sims])
         data[PYG_EDGE_USES[m]].edge_index = _cat(data[PYG_EDGE_USES[m]].edge_index, [[urow, row]])
         data[PYG_EDGE_USED_BY[m]].edge_index = _cat(data[PYG_EDGE_USED_BY[m]].edge_index, [[row, urow]])
+    user_ids, user_cold, engagement = graph.user_ids, graph.user_cold, graph.engagement
     if new_user:
         prows = [graph.user_index[p] for p in popular if p in graph.user_index]
         ei = data[PYG_EDGE_POPULAR].edge_index
         data[PYG_EDGE_POPULAR].edge_index = _cat(ei, [[p, urow] for p in prows] + [[urow, p] for p in prows])
-        graph.user_ids.append(user_id or f"__new_user_for_{video_id}")
-        graph.user_cold = torch.cat([graph.user_cold, torch.tensor([True])])
-        graph.engagement = torch.cat([graph.engagement, torch.zeros(1)])
-        data[PYG_USER].num_nodes = len(graph.user_ids)
-    graph.video_ids.append(video_id)
-    graph.video_user = torch.cat([graph.video_user, torch.tensor([urow])])
-    graph.split = torch.cat([graph.split, torch.tensor([SPLIT_CODE[TEST]])])
-    graph.labels = graph.labels.append_empty(1)
-    graph.__post_init__()
-    return row, urow, new_user
+        user_ids = [*user_ids, user_id or f"__new_user_for_{video_id}"]
+        user_cold = torch.cat([user_cold, torch.tensor([True])])
+        engagement = torch.cat([engagement, torch.zeros(1)])
+        data[PYG_USER].num_nodes = len(user_ids)
+    extended = dataclasses.replace(  # builds the id indexes of the extended graph
+        graph,
+        data=data,
+        video_ids=[*graph.video_ids, video_id],
+        user_ids=user_ids,
+        video_user=torch.cat([graph.video_user, torch.tensor([urow])]),
+        split=torch.cat([graph.split, torch.tensor([SPLIT_CODE[TEST]])]),
+        labels=graph.labels.append_empty(1),
+        user_cold=user_cold,
+        engagement=engagement,
+    )
+    return extended, row, urow, new_user

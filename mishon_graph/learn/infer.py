@@ -160,7 +160,7 @@ def score_new_video(
         runner, config, video_ids=seed_videos, user_ids=seed_users, hops=art.meta["depth"], labels=False
     )
     check_matches(art, graph)
-    row, _, _ = add_video(
+    graph, row, _, _ = add_video(
         graph, video_id, unit_features, neighbours, user_id if known_user else None, popular
     )
     probs = _probabilities(art, graph, torch.tensor([row]), config)[0]

@@ -160,9 +160,11 @@ def test_top_similar_threshold_cap_and_ties() -> None:
 
 
 def test_add_video_links_a_new_user_to_popular_users() -> None:
-    g = build_graph(*_rows())
+    before = build_graph(*_rows())
     units = {"visual": np.ones((5, 2), dtype=np.float32), "textual": np.ones((1, 3), dtype=np.float32)}
-    row, urow, new = add_video(g, "new", units, {"visual": [("a", 0.9)]}, None, popular=["u1"])
+    g, row, urow, new = add_video(before, "new", units, {"visual": [("a", 0.9)]}, None, popular=["u1"])
+    assert before.num_videos == 4 and "new" not in before.video_index  # the exported graph is unchanged
+    assert before.data["visual"].x.shape[0] == 4 and len(before.user_ids) == 3
     assert (row, urow, new) == (4, 3, True)
     assert g.video_ids[-1] == "new" and g.data["visual"].x.shape == (5, 5, 2)
     assert g.data["visual"].mask[4].sum() == 5 and g.data["visual"].mask[0].sum() == 1
