@@ -264,7 +264,7 @@ def demo_cmd(
     managed Neo4j there, so your graph and models stay as they are.
     """
     from mishon_graph.db.connect import connect
-    from mishon_graph.recommend.demo import demo_place, run_demo
+    from mishon_graph.demo import demo_place, run_demo
 
     place = demo_place(build_config(ctx, min_hashtag_freq=min_hashtag_freq, epochs=epochs), demo_home)
     place.claim_home()

@@ -15,7 +15,7 @@ from demo_run import users_home as _users_home
 
 from mishon_graph.cli import cli
 from mishon_graph.db.runner import Runner
-from mishon_graph.recommend.demo import Occupancy, check_target, demo_place, occupancy
+from mishon_graph.demo import Occupancy, check_target, demo_place, occupancy
 
 
 def _graph(runner: Runner) -> list[dict]:

@@ -34,6 +34,7 @@ FLOORS: dict[str, int] = {
     "learn": 6,
     "recommend": 7,
     "serve": 8,
+    "demo": 8,
     "commands": 9,
     "cli": 10,
     "testing": 11,

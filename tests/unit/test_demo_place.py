@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from mishon_graph.config import Config
+from mishon_graph.demo import HOME_MARKER, DemoPlace, check_target, demo_place
 from mishon_graph.errors import MishonError
-from mishon_graph.recommend.demo import HOME_MARKER, DemoPlace, check_target, demo_place
 
 
 def test_the_demo_lives_in_its_own_home(tmp_path: Path) -> None:
@@ -56,7 +56,7 @@ class FakeRunner:
     def run_file(self, name: str, params: dict[str, Any] | None = None, **_: Any) -> list[dict]:
         if name == "ingest/holdings":
             return [{"source": s, "kind": "videos", "n": 10} for s in self.sources]
-        assert name == "recommend/demo_target" and params == {"name": "ingest"}
+        assert name == "demo/target" and params == {"name": "ingest"}
         return [{"nodes": self.nodes, "source": self.source}]
 
     def run_file_autocommit(self, name: str, params: dict[str, Any] | None = None) -> list[dict]:

@@ -14,7 +14,6 @@ demo's dataset, unless ``replace`` is asked for.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,7 +80,7 @@ def demo_place(config: Config, home: Path | None = None) -> DemoPlace:
         (demo_home / HOME_MARKER).is_file() or not demo_home.exists() or not any(demo_home.iterdir())
     )
     # The feature cache follows the demo's home too (MISHON_FEATURE_CACHE is the user's).
-    demo = dataclasses.replace(config, home=demo_home, feature_cache=None)
+    demo = config.replace(home=demo_home, feature_cache=None)
     return DemoPlace(demo, config.home, own, own and not config.neo4j_uri)
 
 
@@ -107,7 +106,7 @@ class Occupancy:
 def occupancy(runner: Runner) -> Occupancy:
     from mishon_graph.ingest.state import holdings
 
-    row = runner.run_file("recommend/demo_target", {"name": "ingest"})[0]
+    row = runner.run_file("demo/target", {"name": "ingest"})[0]
     sources = tuple(h.source for h in holdings(runner))
     return Occupancy(int(row["nodes"]), row["source"], sources)
 
