@@ -25,6 +25,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import NoReturn
 
+from mishon_graph.config import Config
 from mishon_graph.db.protocol import Runner
 from mishon_graph.db.schema import apply_schema
 from mishon_graph.db.scratch import (
@@ -98,8 +99,10 @@ def scratch_server(
             environment.
         environ: Environment to read ``MISHON_TEST_*`` from (default ``os.environ``).
         docker: Prefer a testcontainers Neo4j when Docker answers.
-        heap: Java heap of the local server (default: ``MISHON_NEO4J_HEAP`` or 1g).
-        pagecache: Page cache of the local server.
+        heap: Java heap of the local server (default: ``Config``'s, i.e. ``MISHON_NEO4J_HEAP`` or 1g).
+        pagecache: Page cache of the local server (default: ``Config``'s).
+
+    The jars come from ``Config.neo4j_dist`` (``MISHON_NEO4J_DIST``), as for the managed server.
     """
     given = given or given_server(environ)
     if given is not None:
@@ -114,7 +117,13 @@ def scratch_server(
             with Neo4jContainer(f"neo4j:{NEO4J_VERSION}-community") as container:
                 yield ScratchServer(container.get_connection_url(), "neo4j", container.password)
             return
-    server = LocalNeo4j(Path(tmp_dir) / "neo4j", heap=heap, pagecache=pagecache)
+    config = Config.from_env(os.environ if environ is None else environ)
+    server = LocalNeo4j(
+        Path(tmp_dir) / "neo4j",
+        config.neo4j_dist,
+        heap=heap or config.neo4j_heap,
+        pagecache=pagecache or config.neo4j_pagecache,
+    )
     try:
         yield start_local(server)
     finally:
