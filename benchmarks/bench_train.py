@@ -159,7 +159,8 @@ def _child(args: argparse.Namespace) -> dict[str, Any]:
         cold_users=args.users // 10,
         seed=0,
     )
-    rows.hashtags = [f"h{i:05d}" for i in range(args.hashtags)]  # the full TMALL vocabulary size
+    # Padded to the full TMALL vocabulary size (the generator's tags are words: no "h..." name clashes).
+    rows.hashtags += [f"h{i:05d}" for i in range(args.hashtags - len(rows.hashtags))]
     mode, dtype = args.modes, args.dtypes
     cache = Path(args.cache_dir) if mode == "mini" else None
     graph = build_graph(rows, feats, dtype=dtype, cache_dir=cache)

@@ -14,6 +14,8 @@ Content carries the topic:
 
 ``generate(out_dir, spec)`` writes ``users.jsonl``, ``posts.jsonl`` (and ``media/`` or
 ``features/``) plus ``spec.json``; ``loaders.canonical.load(out_dir)`` reads it.
+``synthetic_records(spec)`` returns the same users and posts in memory (with each post's topic),
+for test scaffolding that needs a graph or tensors rather than files.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import numpy as np
 
 from mishon_graph.errors import MishonError
 from mishon_graph.ingest.preprocess import normalise_hashtag
+from mishon_graph.ingest.records import PostRecord, UserRecord
 
 _CONSONANTS = "bdfgklmnprtvz"
 _VOWELS = "aeiou"
@@ -144,10 +147,8 @@ def generate(out_dir: Path, spec: SyntheticSpec) -> Path:
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(spec.seed)
-    world = _World(spec, rng)
-    users = world.users()
-    videos = world.videos()
+    world, users, videos = _draw(spec)
+    rng = world.rng  # the features continue the same random stream
     if spec.media:
         refs = _write_media(out_dir, spec, world, videos)
     else:
@@ -162,6 +163,54 @@ def generate(out_dir: Path, spec: SyntheticSpec) -> Path:
         json.dumps(dataclasses.asdict(spec), indent=2) + "\n", encoding="utf-8"
     )
     return out_dir
+
+
+@dataclass(frozen=True)
+class SyntheticRecords:
+    """The canonical records of a synthetic dataset, in memory (no content files).
+
+    Args:
+        users: One record per user, cold-start users declared (``cold_start=True``).
+        posts: One record per video, in the order ``generate`` writes them, with no split.
+        topics: The latent topic of each post id (what the content of ``generate`` encodes).
+        n_topics: Number of topics.
+    """
+
+    users: list[UserRecord]
+    posts: list[PostRecord]
+    topics: dict[str, int]
+    n_topics: int
+
+
+def synthetic_records(spec: SyntheticSpec) -> SyntheticRecords:
+    """The users and posts ``generate(out_dir, spec)`` writes, without writing anything.
+
+    Test scaffolding builds its graphs and tensors from these (``mishon_graph.testing``); the
+    content (media or unit features) is left to the caller, keyed by :attr:`SyntheticRecords.topics`.
+    """
+    _, users, videos = _draw(spec)
+    return SyntheticRecords(
+        users=[UserRecord(**u) for u in users],
+        posts=[
+            PostRecord(
+                id=v["id"],
+                user_id=v["user_id"],
+                created_at=v["created_at"],
+                text=v["text"],
+                hashtags=tuple(v["hashtags"]),
+            )
+            for v in videos
+        ],
+        topics={v["id"]: v["topic"] for v in videos},
+        n_topics=spec.n_topics,
+    )
+
+
+def _draw(spec: SyntheticSpec) -> tuple[_World, list[dict[str, Any]], list[dict[str, Any]]]:
+    """The seeded world, its users and its videos (each with its ``topic``), in the one draw order."""
+    world = _World(spec, np.random.default_rng(spec.seed))
+    users = world.users()
+    return world, users, world.videos()
 
 
 class _World:

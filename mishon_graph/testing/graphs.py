@@ -1,20 +1,25 @@
 """Synthetic graphs at a chosen shape (benchmarks, scale tests): pure, seeded, no I/O.
 
-Users follow topics: each topic owns a slice of the hashtag vocabulary and a cluster centre in
-embedding space; a user draws most hashtags from their topic (Zipf-like within it) and some from
-anywhere, and their videos' embeddings are the topic centre plus noise, so Jaccard and cosine
-edges have realistic, skewed structure.
+A thin adapter over the product's one synthetic generator (``loaders/synthetic.py``, what
+``mishon generate`` writes): its canonical users and posts (topic interests, Zipf hashtags within a
+topic, recurring per-user favourites, power-law followers and likes), split by ``ingest/split.py``
+``assign_splits`` as ingest would, and turned into a :class:`SeedGraph`. Each video's embeddings are
+its topic's centre plus noise, so Jaccard and cosine edges have realistic, skewed structure.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from mishon_graph.constants import MODALITIES, TEST, TRAIN, VALID
+from mishon_graph.config import Config
+from mishon_graph.constants import MODALITIES
+from mishon_graph.ingest.split import assign_splits, round_half_up
+from mishon_graph.loaders.synthetic import SyntheticSpec, synthetic_records
 from mishon_graph.testing.reference import UserInfo
 from mishon_graph.testing.seed import SeedGraph, SeedVideo
 
-TMALL_SHAPE = {"users": 839, "videos": 13140, "hashtags": 3354}
+_TMALL = SyntheticSpec.preset("tmall")
+TMALL_SHAPE = {"users": _TMALL.n_users, "videos": _TMALL.n_videos, "hashtags": _TMALL.n_hashtags}
 
 
 def synthetic_graph(
@@ -32,49 +37,46 @@ def synthetic_graph(
 
     Args:
         users: Number of users (10% cold-start by default: all their videos are test).
-        videos: Number of videos, spread over users (each user gets at least one).
-        hashtags: Vocabulary size.
+        videos: Number of videos, spread over users (at least ``users``: each user posts).
+        hashtags: Vocabulary size (at least one per topic).
         dim: Embedding width of each modality.
-        topics: Number of topics (hashtag slices and embedding clusters); default one per ~21
-            users (40 at the TMALL shape), so a larger graph has more communities of the same size.
-        cold_start_frac: Fraction of users held out as cold-start.
+        topics: Number of topics (hashtag slices and embedding clusters); ``0``: one per ~21 users
+            (40 at the TMALL shape), so a larger graph has more communities of the same size.
+        cold_start_frac: Fraction of users declared cold-start (at least one user stays warm).
         tags_per_video: Mean hashtags per video (at least one).
         seed: Random seed.
     """
-    rng = np.random.default_rng(seed)
     topics = topics or max(1, round(users / 21))
-    topic_of_user = rng.integers(0, topics, users)
-    bounds = np.linspace(0, hashtags, topics + 1).astype(int)
-    centres = {label: rng.normal(size=(topics, dim)) for label in MODALITIES.values()}
-    user_ids = [f"u{i:07d}" for i in range(users)]
-    cold = set(rng.choice(users, int(round(cold_start_frac * users)), replace=False).tolist())
+    cold_users = min(users - 1, round_half_up(cold_start_frac * users))
+    spec = SyntheticSpec(
+        n_users=users,
+        n_videos=videos,
+        n_hashtags=hashtags,
+        n_topics=min(topics, hashtags),
+        cold_start_users=cold_users,
+        tags_per_video=float(tags_per_video),
+        seed=seed,
+    )
+    records = synthetic_records(spec)
+    splits = assign_splits(records.posts, records.users, Config(seed=seed, cold_start_frac=cold_start_frac))
+    rng = np.random.default_rng(seed)
     infos = []
-    for i, uid in enumerate(user_ids):
-        followers = int(rng.integers(0, 5000)) if rng.random() > 0.05 else None
-        likes = int(rng.integers(0, 20000)) if followers is not None else None
-        infos.append(UserInfo(uid, followers, likes, i in cold))
-    owner = np.concatenate([np.arange(users), rng.integers(0, users, max(0, videos - users))])[:videos]
-    order = np.argsort(owner, kind="stable")
+    for user in records.users:
+        known = rng.random() > 0.05  # a few users without counts (engagement unknown)
+        infos.append(
+            UserInfo(
+                user.id,
+                user.followers if known else None,
+                user.likes if known else None,
+                user.id in splits.cold_start,
+            )
+        )
+    centres = {label: rng.normal(size=(spec.n_topics, dim)) for label in MODALITIES.values()}
     graph = SeedGraph(users=infos, embeddings={label: {} for label in MODALITIES.values()})
-    position: dict[int, int] = {}
-    counts = np.bincount(owner, minlength=users)
-    for n, vi in enumerate(order):
-        u = int(owner[vi])
-        k = position.get(u, 0)
-        position[u] = k + 1
-        split = TEST if u in cold or k >= 0.8 * counts[u] else (VALID if k >= 0.7 * counts[u] else TRAIN)
-        t = int(topic_of_user[u])
-        lo, hi = bounds[t], max(bounds[t] + 1, bounds[t + 1])
-        n_tags = max(1, int(rng.poisson(tags_per_video)))
-        tags = set()
-        for _ in range(n_tags):
-            if rng.random() < 0.8:
-                tags.add(int(lo + min(hi - lo - 1, int(rng.zipf(1.6)) - 1)))
-            else:
-                tags.add(int(rng.integers(0, hashtags)))
-        vid = f"v{n:08d}"
-        graph.videos.append(SeedVideo(vid, user_ids[u], split, tuple(f"h{x:06d}" for x in sorted(tags))))
+    for post in records.posts:
+        graph.videos.append(SeedVideo(post.id, post.user_id, splits.splits[post.id], post.hashtags))
+        t = records.topics[post.id]
         for label, c in centres.items():
             if rng.random() < 0.97:  # a few videos lack each modality
-                graph.embeddings[label][vid] = (c[t] + rng.normal(scale=0.8, size=dim)).tolist()
+                graph.embeddings[label][post.id] = (c[t] + rng.normal(scale=0.8, size=dim)).tolist()
     return graph

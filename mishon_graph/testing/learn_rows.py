@@ -1,18 +1,30 @@
 """Synthetic graph rows with a learnable signal, for tests and the training benchmark (no I/O).
 
-Each video has a "topic"; its hashtags are the topic's tags plus a random one, and its unit
-features are a topic direction plus noise, so content predicts hashtags. Users post mostly one
-topic. Similar edges link videos of the same topic (plus some noise edges).
+:func:`synthetic_rows` is a thin adapter over the product's one synthetic generator
+(``loaders/synthetic.py``, what ``mishon generate`` writes): its canonical users and posts (topic
+interests, Zipf hashtags within a topic, recurring per-user favourites), split by ``ingest/split.py``
+``assign_splits`` as ingest would. Each video's unit features are its topic's direction plus noise
+(:class:`SyntheticFeatures`), so content predicts hashtags; SIMILAR edges link videos of the same
+topic (plus some noise edges).
+
+:func:`legacy_rows` keeps the earlier topic model (each topic a fixed set of tags plus one random
+tag) only for tests whose expected numbers were recorded on its exact data; its split is
+``assign_splits`` too.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
+from mishon_graph.config import Config
+from mishon_graph.ingest.records import PostRecord, UserRecord
+from mishon_graph.ingest.split import assign_splits
 from mishon_graph.learn.data import GraphRows
+from mishon_graph.loaders.synthetic import SyntheticSpec, synthetic_records
 
 
 @dataclass
@@ -59,7 +71,55 @@ def synthetic_rows(
     seed: int = 0,
     signal: float = 2.0,
 ) -> tuple[GraphRows, SyntheticFeatures]:
-    """Rows of a synthetic graph (videos split train/valid/test 70/10/20 per user) and its features."""
+    """Rows of a synthetic graph made by the canonical generator, and its features.
+
+    Videos are ``v000000``, ``v000001``, ... in the generator's order, users ``u00000``, ...; the
+    last ``cold_users`` users are declared cold-start; the split is ``assign_splits`` with the
+    default ``Config`` fractions. ``n_topics`` is capped at ``n_hashtags`` (one tag per topic at least).
+    """
+    spec = SyntheticSpec(
+        n_users=n_users,
+        n_videos=n_videos,
+        n_hashtags=n_hashtags,
+        n_topics=min(n_topics, n_hashtags),
+        cold_start_users=cold_users,
+        tags_per_video=float(tags_per_video),
+        seed=seed,
+    )
+    records = synthetic_records(spec)
+    rename = {p.id: f"v{i:06d}" for i, p in enumerate(records.posts)}
+    splits = assign_splits(records.posts, records.users, Config(seed=seed, cold_start_frac=0.0)).splits
+    users = [
+        {"id": u.id, "cold_start": u.cold_start, "engagement": (u.likes or 0) / max(1, u.followers or 0)}
+        for u in records.users
+    ]
+    videos = [{"id": rename[p.id], "user_id": p.user_id, "split": splits[p.id]} for p in records.posts]
+    labels = {rename[p.id]: sorted(p.hashtags) for p in records.posts}
+    topics = {rename[k]: t for k, t in records.topics.items()}
+    per_user: dict[str, Counter[int]] = {u["id"]: Counter() for u in users}
+    for v in videos:
+        per_user[v["user_id"]][topics[v["id"]]] += 1
+    user_topic = [per_user[u["id"]].most_common(1)[0][0] if per_user[u["id"]] else -1 for u in users]
+    rng = np.random.default_rng(seed)
+    return _rows(videos, users, labels, topics, user_topic, units, similar_per_video, rng, signal, seed)
+
+
+def legacy_rows(
+    n_videos: int,
+    n_users: int,
+    n_hashtags: int,
+    *,
+    units: dict[str, tuple[int, int]],
+    n_topics: int = 8,
+    tags_per_video: int = 3,
+    similar_per_video: int = 4,
+    cold_users: int = 0,
+    seed: int = 0,
+    signal: float = 2.0,
+) -> tuple[GraphRows, SyntheticFeatures]:
+    """The earlier topic model (each topic a fixed set of ``tags_per_video`` tags plus one random
+    tag, users posting round-robin), kept for tests with numbers recorded on its exact data; the
+    split is ``assign_splits`` (user ``j``'s ``k``-th video is its ``k``-th in time)."""
     rng = np.random.default_rng(seed)
     user_topic = rng.integers(0, n_topics, n_users)
     users = [
@@ -69,22 +129,35 @@ def synthetic_rows(
     topic_tags = [
         rng.choice(n_hashtags, size=min(tags_per_video, n_hashtags), replace=False) for _ in range(n_topics)
     ]
-    videos, labels, topics = [], {}, {}
-    per_user: dict[int, int] = {}
+    posts, labels, topics = [], {}, {}
     for i in range(n_videos):
         j = i % n_users
-        k = per_user.get(j, 0)
-        per_user[j] = k + 1
         vid = f"v{i:06d}"
         topic = int(user_topic[j]) if rng.random() < 0.7 else int(rng.integers(n_topics))
         topics[vid] = topic
-        total = n_videos // n_users + (1 if j < n_videos % n_users else 0)
-        frac = k / max(total, 1)
-        cold = users[j]["cold_start"]
-        split = "test" if cold or frac >= 0.8 else ("valid" if frac >= 0.7 else "train")
-        videos.append({"id": vid, "user_id": users[j]["id"], "split": split})
+        posts.append(PostRecord(vid, users[j]["id"], f"{i // n_users:09d}"))
         tags = {int(t) for t in topic_tags[topic]} | {int(rng.integers(n_hashtags))}
         labels[vid] = [f"h{t:05d}" for t in sorted(tags)]
+    declared = [UserRecord(u["id"], cold_start=u["cold_start"]) for u in users]
+    splits = assign_splits(posts, declared, Config(seed=seed, cold_start_frac=0.0)).splits
+    videos = [{"id": p.id, "user_id": p.user_id, "split": splits[p.id]} for p in posts]
+    return _rows(videos, users, labels, topics, list(user_topic), units, similar_per_video, rng, signal, seed)
+
+
+def _rows(
+    videos: list[dict],
+    users: list[dict],
+    labels: dict[str, list[str]],
+    topics: dict[str, int],
+    user_topic: list[int],
+    units: dict[str, tuple[int, int]],
+    similar_per_video: int,
+    rng: np.random.Generator,
+    signal: float,
+    seed: int,
+) -> tuple[GraphRows, SyntheticFeatures]:
+    """SIMILAR edges within topics, POPULAR and JACCARD links, USES edges: the rows and features."""
+    n_videos, n_users = len(videos), len(users)
     vocab = sorted({h for v in videos if v["split"] == "train" for h in labels[v["id"]]})
     by_topic: dict[int, list[str]] = {}
     for vid, t in topics.items():

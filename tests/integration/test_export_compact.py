@@ -11,14 +11,14 @@ from learn_graph import seed
 from mishon_graph.db.runner import Runner
 from mishon_graph.learn.data import ExportedGraph
 from mishon_graph.learn.export import export_graph, read_rows
-from mishon_graph.testing.learn_rows import synthetic_rows
+from mishon_graph.testing.learn_rows import legacy_rows
 
 UNWEIGHTED = "MATCH (a:Textual {id: $a}), (b:Textual {id: $b}) CREATE (a)-[:SIMILAR]->(b)"
 
 
 @pytest.fixture
 def seeded(db: Runner, tmp_path: Path, neo4j_server):
-    rows, feats = synthetic_rows(60, 6, 12, units={"visual": (3, 5), "textual": (2, 4)}, cold_users=1, seed=5)
+    rows, feats = legacy_rows(60, 6, 12, units={"visual": (3, 5), "textual": (2, 4)}, cold_users=1, seed=5)
     seed(db, rows, feats, tmp_path)
     return db, tmp_path, neo4j_server, rows
 

@@ -18,14 +18,14 @@ from mishon_graph.learn.export import export_graph
 from mishon_graph.learn.infer import score_new_video, score_videos
 from mishon_graph.learn.train import train, train_graph
 from mishon_graph.learn.trainer import recall_at_k
-from mishon_graph.testing.learn_rows import synthetic_rows
+from mishon_graph.testing.learn_rows import legacy_rows, synthetic_rows
 
 UNITS = {"visual": (3, 12), "textual": (4, 10)}
 
 
 @pytest.fixture
 def seeded(db: Runner, tmp_path: Path, neo4j_server):
-    rows, feats = synthetic_rows(200, 10, 30, units=UNITS, n_topics=5, cold_users=2, seed=3)
+    rows, feats = legacy_rows(200, 10, 30, units=UNITS, n_topics=5, cold_users=2, seed=3)
     seed(db, rows, feats, tmp_path)
     config = neo4j_server.config(
         tmp_path, epochs=15, patience=50, hidden_dim=16, lr=1e-2, device="cpu", k=3, batch_rows=64

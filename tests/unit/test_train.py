@@ -12,14 +12,14 @@ from mishon_graph.learn.data import build_graph
 from mishon_graph.learn.labels import SparseLabels
 from mishon_graph.learn.train import EpochStats, checkpoint_path, train_graph
 from mishon_graph.learn.trainer import Trainer, recall_at_k
-from mishon_graph.testing.learn_rows import synthetic_rows
+from mishon_graph.testing.learn_rows import legacy_rows
 
 UNITS = {"visual": (3, 12), "textual": (4, 10)}
 
 
 @pytest.fixture(scope="module")
 def graph():
-    rows, feats = synthetic_rows(240, 12, 40, units=UNITS, n_topics=6, cold_users=2, seed=1)
+    rows, feats = legacy_rows(240, 12, 40, units=UNITS, n_topics=6, cold_users=2, seed=1)
     return build_graph(rows, feats)
 
 
@@ -134,7 +134,7 @@ def test_artifact_records_metadata_and_refuses_other_graphs(graph, tmp_path: Pat
     assert art.meta["in_dims"] == {"visual": 12, "textual": 10} and art.meta["version"]
     assert art.meta["graph_params"] == {"source": "synthetic"}
     check_matches(art, graph)
-    rows, feats = synthetic_rows(
+    rows, feats = legacy_rows(
         240, 12, 40, units={"visual": (3, 12), "textual": (4, 11)}, n_topics=6, cold_users=2, seed=1
     )
     with pytest.raises(MishonError, match="expects textual features of dim 10"):
