@@ -6,8 +6,9 @@ and POPULAR links, and (optionally) the trained GNN's probabilities. :func:`buil
 into the signals of :mod:`mishon_graph.evaluation.signals` for a batch of targets.
 
 ``as_new_user=True`` scores a target as a newcomer would be scored: nothing that reads the poster's
-own history (history, co-occurrence, JACCARD votes, the GNN's user vector) and no content neighbour
-posted by the same user. The cold-start ranker learns on validation videos seen this way, because
+own history (history, co-occurrence, JACCARD votes, the GNN's user vector, the poster's own vote
+among the POPULAR users, its own videos in the hashtag centroids) and no content neighbour posted by
+the same user. The cold-start ranker learns on validation videos seen this way, because
 validation never holds cold-start users.
 """
 
@@ -298,7 +299,9 @@ def build_evidence(
     if "social" in want:
         out["social"] = user_votes(users, corpus.jaccard, corpus.profiles())
     if "popular_users" in want:
-        links = {u: corpus.popular for u in users}
+        # A newcomer is never one of the popular users: a poster seen as new does not vote for itself
+        # (else a popular user's own history would leak into the cold-start ranker's training).
+        links = {u: [(p, w) for p, w in corpus.popular if not (as_new_user and p == u)] for u in users}
         out["popular_users"] = user_votes(users, links, corpus.profiles())
     if "similar" in want:
         rows = hist.row_of

@@ -88,6 +88,10 @@ def test_no_validation_or_test_hashtag_reaches_a_signal() -> None:
     # as a newcomer, u1's own training video t1 may not vote through content
     assert new.signals["similar"].tolist() == [[0.0, 0.0]]
     assert new.signals["popular_users"].tolist() == [[0.0, 1.0]]
+    # seen as a newcomer, a popular poster does not vote for itself through the POPULAR links
+    popular_poster = build_evidence(corpus, [Target("x", "u2")], as_new_user=True)
+    assert popular_poster.signals["popular_users"].tolist() == [[0.0, 0.0]]
+    assert build_evidence(corpus, [Target("x", "u2")]).signals["popular_users"].tolist() == [[0.0, 1.0]]
     # the hashtag centroids: t1 alone carries cat, so a newcomer u1 gets no cat centroid
     assert ev.signals["centroid"].tolist() == [[1.0, 0.0], [0.0, 1.0]]
     assert new.signals["centroid"].tolist() == [[0.0, 0.0]]
