@@ -164,7 +164,30 @@ def test_killed_cli_ingest_reruns_to_the_clean_graph(
     # Over a complete graph of the same dataset built with other settings (more hashtags kept):
     # killed while the new settings are written, before the stale nodes are pruned.
     loose = ("ingest", str(tiny), "--min-hashtag-freq", "1", *FLAGS)
-    for delay in sorted(rng.uniform(0.0, 2.0) for _ in range(2)):
+
+    def write_seconds() -> float:
+        """Seconds a re-ingest's graph stays marked running (uninterrupted), on this machine now."""
+        assert cli_.run(*loose).returncode == 0
+        before, start, end = _started(db), None, None
+        proc = cli_.start(*ingest)
+        while proc.poll() is None and end is None:
+            try:
+                row = db.run(STATUS)
+            except MishonError:
+                row = []
+            if row and row[0]["t"] != before:
+                if start is None and row[0]["s"] == "running":
+                    start = time.monotonic()
+                elif start is not None and row[0]["s"] == "complete":
+                    end = time.monotonic()
+            time.sleep(0.005)
+        proc.communicate()
+        assert proc.returncode == 0
+        return (end or time.monotonic()) - start if start is not None else 0.0
+
+    # Delays are fractions of a measured re-ingest, so the kills land inside it on a fast or a busy machine.
+    span = write_seconds()
+    for delay in sorted(rng.uniform(0.05, 0.6) * span for _ in range(2)):
         assert cli_.run(*loose).returncode == 0
         interrupted(f"re-ingest, {delay:.1f} s", delay=delay)
         rerun_matches(f"re-ingest, {delay:.1f} s")
