@@ -1,8 +1,8 @@
 """``mishon train``: export, train with early stopping, checkpoint every epoch, save the artifact.
 
 Model selection: the epoch with the best validation F1@K (the metric users are served on; the
-validation loss breaks ties) is kept, training stops after ``patience`` epochs without one, and the
-learning rate halves after ``lr_patience`` such epochs (``ReduceLROnPlateau``). The per-epoch curves
+validation loss breaks ties; a gain under ``MIN_GAIN`` of the best is a plateau, not a better epoch)
+is kept, training stops after ``patience`` epochs without one, and the learning rate halves after ``lr_patience`` such epochs (``ReduceLROnPlateau``). The per-epoch curves
 (losses, recall, F1, learning rate) are stored in the artifact's metadata (``history``).
 
 A checkpoint (model, Adam state, scheduler, best weights, history) is written atomically after every epoch;
@@ -38,7 +38,7 @@ from mishon_graph.learn.data import (
 )
 from mishon_graph.learn.export import read_rows
 from mishon_graph.learn.model import VARIANTS
-from mishon_graph.learn.trainer import Trainer, choose_device, full_batch_bytes, step_bytes
+from mishon_graph.learn.trainer import MIN_GAIN, Trainer, choose_device, full_batch_bytes, step_bytes
 from mishon_graph.progress import progress as progress_bars
 
 
@@ -127,8 +127,9 @@ def _meta(
 
 
 def better(f1: float, loss: float, best_f1: float, best_loss: float) -> bool:
-    """Model selection: a higher validation F1@K wins; at equal F1 (within 1e-6) the lower loss."""
-    if f1 > best_f1 + 1e-6:
+    """Model selection: a validation F1@K higher by more than ``MIN_GAIN`` (relative) wins; at equal
+    F1 (within 1e-6) the lower loss."""
+    if f1 > best_f1 + max(MIN_GAIN * best_f1, 1e-6):
         return True
     return abs(f1 - best_f1) <= 1e-6 and loss < best_loss
 

@@ -18,6 +18,11 @@ from mishon_graph.learn.data import ExportedGraph
 from mishon_graph.learn.labels import SparseLabels
 from mishon_graph.learn.model import VARIANT_EDGES, MishonModel, mishon_loss
 
+# An epoch is better only when its validation F1@K beats the best by more than this fraction of it:
+# smaller gains are below the noise of any validation split (a plateau creeping up by 0.1% an epoch
+# is converged). The learning-rate schedule counts epochs without a better F1 the same way.
+MIN_GAIN = 0.01
+
 
 def choose_device(config: Config) -> torch.device:
     """``config.device`` resolved by :func:`~mishon_graph.features.encoders.resolve_device`."""
@@ -108,8 +113,8 @@ class Trainer:
         self.optim = torch.optim.Adam(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         # Halve the learning rate after ``lr_patience`` epochs without a better validation F1.
         self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            self.optim, mode="max", factor=0.5, patience=config.lr_patience, threshold=1e-4,
-            threshold_mode="abs", min_lr=config.lr / 64,
+            self.optim, mode="max", factor=0.5, patience=config.lr_patience, threshold=MIN_GAIN,
+            threshold_mode="rel", min_lr=config.lr / 64,
         )
         self.train_rows = graph.split_index(TRAIN)
         relations = VARIANT_EDGES[variant] if self.model.depth > 0 else set()

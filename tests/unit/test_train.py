@@ -162,6 +162,9 @@ def test_model_selection_prefers_f1_then_loss() -> None:
     assert not better(0.29, 7.0, 0.30, 8.0)
     assert better(0.30, 7.5, 0.30, 8.0)  # same F1: lower loss wins
     assert not better(0.30, 8.5, 0.30, 8.0)
+    # a gain within 1% of the best is a plateau, not a better epoch
+    assert not better(0.302, 7.0, 0.30, 8.0)
+    assert better(0.3031, 9.0, 0.30, 8.0)
 
 
 def test_f1_at_k_on_a_hand_example() -> None:
