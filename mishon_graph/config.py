@@ -19,6 +19,7 @@ DEVICES = ("auto", "cpu", "cuda")
 FEATURE_DTYPES = ("float32", "bfloat16")
 ENCODER_PROFILES = ("offline", "paper", "tiny")
 TEXT_ENCODERS = ("profile", "tfidf")
+KNN_MODES = ("auto", "exact", "approx")
 
 
 def default_home() -> Path:
@@ -42,6 +43,9 @@ class Config:
         gamma: User-user Jaccard threshold, in [0, 1].
         alpha: Fraction of users that are "popular" (Algorithm 1), in (0, 1].
         knn_cap: Keep at most this many nearest neighbours per modality node (``None``: no cap).
+        knn_mode: How SIMILAR neighbours are found: ``exact`` (blocked products), ``approx`` (faiss
+            HNSW, needs a cap) or ``auto`` (approx from ``graph.similarity_approx.APPROX_MIN_ROWS``
+            nodes of a modality up, when there is a cap).
         popular_to_all: Link popular users to every user, as Algorithm 1's pseudo-code reads.
         min_hashtag_freq: Drop hashtags seen fewer times in training posts (paper: 50).
         min_user_posts: Keep users with at least this many posts (paper: 4).
@@ -96,6 +100,7 @@ class Config:
     gamma: float = 0.5
     alpha: float = 0.1
     knn_cap: int | None = 10
+    knn_mode: str = "auto"
     popular_to_all: bool = False
     min_hashtag_freq: int = 50
     min_user_posts: int = 4
@@ -152,6 +157,11 @@ class Config:
         need(0.0 <= self.gamma <= 1.0, f"gamma must be in [0, 1], got {self.gamma}")
         need(0.0 < self.alpha <= 1.0, f"alpha must be in (0, 1], got {self.alpha}")
         need(self.knn_cap is None or self.knn_cap >= 1, f"k-NN cap must be >= 1, got {self.knn_cap}")
+        need(self.knn_mode in KNN_MODES, f"k-NN mode must be one of {KNN_MODES}, got {self.knn_mode!r}")
+        need(
+            self.knn_mode != "approx" or self.knn_cap is not None,
+            "approximate k-NN needs a cap: use --top-k, not --no-cap",
+        )
         need(self.min_hashtag_freq >= 1, f"min hashtag frequency must be >= 1, got {self.min_hashtag_freq}")
         need(self.min_user_posts >= 1, f"min posts per user must be >= 1, got {self.min_user_posts}")
         need(

@@ -23,6 +23,13 @@ def graph_group() -> None:
 @click.option("--top-k", "top_k", type=int, help="Keep at most N nearest neighbours per modality node.")
 @click.option("--no-cap", is_flag=True, help="No k-NN cap on SIMILAR edges (every pair >= theta).")
 @click.option(
+    "--knn",
+    "knn_mode",
+    type=click.Choice(["auto", "exact", "approx"], case_sensitive=False),
+    help="SIMILAR neighbours: exact products, approximate k-NN (faiss HNSW, exact weights, needs a cap), "
+    "or auto (approx for large modalities with a cap; default).",
+)
+@click.option(
     "--popular-to-all",
     is_flag=True,
     default=None,
@@ -40,6 +47,7 @@ def build_cmd(
     alpha: float | None,
     top_k: int | None,
     no_cap: bool,
+    knn_mode: str | None,
     popular_to_all: bool | None,
     edges: str | None,
     no_progress: bool,
@@ -49,7 +57,13 @@ def build_cmd(
         raise MishonError("--top-k and --no-cap exclude each other")
     families = parse_families(edges)
     config = build_config(
-        ctx, theta=theta, gamma=gamma, alpha=alpha, knn_cap=top_k, popular_to_all=popular_to_all
+        ctx,
+        theta=theta,
+        gamma=gamma,
+        alpha=alpha,
+        knn_cap=top_k,
+        knn_mode=knn_mode.lower() if knn_mode else None,
+        popular_to_all=popular_to_all,
     )
     if no_cap:
         config = config.replace(knn_cap=None)
@@ -67,10 +81,14 @@ def build_cmd(
             f"{r.seconds:.2f}",
         )
     console.print(table)
+    similar = report.families.get("similar")
+    if similar is not None:
+        knn, recall = similar.details.get("knn", {}), similar.details.get("recall", {})
+        console.print("SIMILAR k-NN: " + _knn_line(knn, recall))
     shown = {
         k: v
         for k, v in report.params.items()
-        if k in ("theta", "gamma", "alpha", "knn_cap", "popular_to_all")
+        if k in ("theta", "gamma", "alpha", "knn_cap", "knn_mode", "popular_to_all")
     }
     console.print("parameters: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
 
@@ -107,6 +125,16 @@ def stats_cmd(ctx: click.Context) -> None:
         before = stats["similar_before_cap"].get(label, "-")
         other.add_row(f"SIMILAR {label} edges (without cap -> with cap)", f"{before} -> {n}")
     console.print(other)
+
+
+def _knn_line(knn: dict[str, str], recall: dict[str, float | None]) -> str:
+    """``Visual approx (sampled recall of the exact top k 0.998), Textual exact``."""
+    parts = []
+    for label, mode in knn.items():
+        r = recall.get(label)
+        shown = f" (sampled recall of the exact top k {r:.3f})" if r is not None else ""
+        parts.append(f"{label} {mode}{shown}")
+    return ", ".join(parts) or "-"
 
 
 def _fmt(values: dict[str, int]) -> str:

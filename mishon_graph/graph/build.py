@@ -5,7 +5,8 @@ Families (paper 4.2.1, rules in each module's docstring):
 - ``jaccard``: :mod:`mishon_graph.graph.jaccard` (Cypher, training hashtags only);
 - ``popularity``: :mod:`mishon_graph.graph.popularity` (Cypher, Algorithm 1);
 - ``uses``: :mod:`mishon_graph.graph.uses` (Cypher);
-- ``similar``: :mod:`mishon_graph.graph.similar` (exact blocked cosine, written back with UNWIND).
+- ``similar``: :mod:`mishon_graph.graph.similar` (exact blocked cosine, or approximate k-NN with exact
+  weights for large modalities, written back with UNWIND).
 
 Rebuilding a family first deletes all of its edges (batched), so no duplicate or stale edge
 survives; the parameters of the families rebuilt are stored on ``(:GraphMeta {name: 'graph'})``.
@@ -35,7 +36,7 @@ _PARAMS: dict[str, tuple[str, ...]] = {
     "jaccard": ("gamma",),
     "popularity": ("alpha", "popular_to_all"),
     "uses": (),
-    "similar": ("theta", "knn_cap"),
+    "similar": ("theta", "knn_cap", "knn_mode"),
 }
 
 
@@ -102,7 +103,7 @@ def build_graph(
 
     Args:
         runner: Database seam.
-        config: theta, gamma, alpha, knn_cap, popular_to_all and batch_rows are read.
+        config: theta, gamma, alpha, knn_cap, knn_mode, popular_to_all, seed and batch_rows are read.
         families: Any of ``jaccard``, ``popularity``, ``uses``, ``similar``.
         progress: Show transient progress bars on stderr.
 
@@ -139,6 +140,11 @@ def _record(runner: Runner, config: Config, report: BuildReport) -> dict[str, An
         props["knn_cap"] = "none" if config.knn_cap is None else config.knn_cap
         props["similar_before_cap"] = json.dumps(report.families["similar"].before_cap, sort_keys=True)
         props["similar_per_modality"] = json.dumps(report.families["similar"].per_modality, sort_keys=True)
+        # The k-NN mode each modality used and, where approximate, the sampled recall of the exact top k.
+        props["similar_knn"] = json.dumps(report.families["similar"].details.get("knn", {}), sort_keys=True)
+        props["similar_recall"] = json.dumps(
+            report.families["similar"].details.get("recall", {}), sort_keys=True
+        )
     runner.run_file("graph/meta_update", {"name": META_NAME, "props": props}, write=True)
     return props
 

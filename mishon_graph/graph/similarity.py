@@ -38,6 +38,9 @@ class SimilarPairs:
         weight: Cosine of each pair (float64).
         before_cap: Number of unordered pairs with cosine >= theta (edges without a cap).
         zero_vectors: Nodes skipped because their embedding is all zeros.
+        mode: ``exact`` (this module) or ``approx`` (:mod:`mishon_graph.graph.similarity_approx`).
+        recall: Approximate only: share of a row sample's exact k best that were kept.
+        before_cap_estimated: ``before_cap`` was estimated from a row sample (approximate only).
     """
 
     a: list[str]
@@ -45,6 +48,9 @@ class SimilarPairs:
     weight: np.ndarray
     before_cap: int
     zero_vectors: int
+    mode: str = "exact"
+    recall: float | None = None
+    before_cap_estimated: bool = False
 
     def __len__(self) -> int:
         return len(self.a)
@@ -122,11 +128,11 @@ def similar_pairs(
         rows = np.arange(start, stop)
         scores = x32[start:stop] @ x32.T
         scores[:, start:stop].fill_diagonal_(-math.inf)  # a node is not its own neighbour
-        directed += _count_directed(scores, rows, xn, theta)
+        directed += count_directed(scores, rows, xn, theta)
         if knn_cap is None:
             r, c = _nonzero(scores >= theta - _MARGIN)
         else:
-            r, c = _top_candidates(scores, theta, knn_cap)
+            r, c = top_candidates(scores, theta, knn_cap)
         picked.append(_keep(rows[r], c, xn, theta, knn_cap, n))
     keys = np.unique(np.concatenate(picked))
     lo, hi = keys // n, keys % n
@@ -146,7 +152,7 @@ def _exact(xn: np.ndarray, r: np.ndarray, c: np.ndarray) -> np.ndarray:
     return exact_cosines(xn[r], xn[c])
 
 
-def _count_directed(scores: torch.Tensor, rows: np.ndarray, xn: np.ndarray, theta: float) -> int:
+def count_directed(scores: torch.Tensor, rows: np.ndarray, xn: np.ndarray, theta: float) -> int:
     """Entries (i, j != i) of this block with exact cosine >= theta (each pair counts from both ends)."""
     sure = int(torch.count_nonzero(scores >= theta + _MARGIN))
     if int(torch.count_nonzero(scores >= theta - _MARGIN)) == sure:
@@ -155,7 +161,7 @@ def _count_directed(scores: torch.Tensor, rows: np.ndarray, xn: np.ndarray, thet
     return sure + int(np.count_nonzero(passes_theta(_exact(xn, rows[r], c), theta)))
 
 
-def _top_candidates(scores: torch.Tensor, theta: float, k: int) -> tuple[np.ndarray, np.ndarray]:
+def top_candidates(scores: torch.Tensor, theta: float, k: int) -> tuple[np.ndarray, np.ndarray]:
     """(row, col) entries that could be among a row's k best >= theta once recomputed exactly."""
     n = scores.shape[1]
     width = min(n, 2 * k + 16)
@@ -177,6 +183,15 @@ def _top_candidates(scores: torch.Tensor, theta: float, k: int) -> tuple[np.ndar
 
 def _keep(gr: np.ndarray, c: np.ndarray, xn: np.ndarray, theta: float, k: int | None, n: int) -> np.ndarray:
     """Pair keys ``lo * n + hi`` that rows ``gr`` keep among candidates ``c`` (exact float64 test)."""
+    gr, c = kept_neighbours(gr, c, xn, theta, k)
+    return pair_keys(gr, c, n)
+
+
+def kept_neighbours(
+    gr: np.ndarray, c: np.ndarray, xn: np.ndarray, theta: float, k: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Directed entries (row, neighbour) that rows ``gr`` keep among candidates ``c``: exact float64
+    cosine >= theta, then each row's k best (cosine descending, then id ascending)."""
     exact = _exact(xn, gr, c)
     ok = passes_theta(exact, theta)
     gr, c, exact = gr[ok], c[ok], exact[ok]
@@ -185,5 +200,9 @@ def _keep(gr: np.ndarray, c: np.ndarray, xn: np.ndarray, theta: float, k: int | 
         gr, c = gr[idx], c[idx]
         rank = np.arange(len(gr)) - np.searchsorted(gr, gr, side="left")
         gr, c = gr[rank < k], c[rank < k]
+    return gr, c
+
+
+def pair_keys(gr: np.ndarray, c: np.ndarray, n: int) -> np.ndarray:
     lo, hi = np.minimum(gr, c), np.maximum(gr, c)
     return lo.astype(np.int64) * n + hi
