@@ -2,8 +2,9 @@
 
 Model selection: the epoch with the best validation F1@K (the metric users are served on; the
 validation loss breaks ties; a gain under ``MIN_GAIN`` of the best is a plateau, not a better epoch)
-is kept, training stops after ``patience`` epochs without one, and the learning rate halves after ``lr_patience`` such epochs (``ReduceLROnPlateau``). The per-epoch curves
-(losses, recall, F1, learning rate) are stored in the artifact's metadata (``history``).
+is kept, training stops after ``patience`` epochs without one, and the learning rate halves after
+``lr_patience`` such epochs (``ReduceLROnPlateau``). The per-epoch curves (losses, recall, F1,
+learning rate) are stored in the artifact's metadata (``history``).
 
 A checkpoint (model, Adam state, scheduler, best weights, history) is written atomically after every epoch;
 ``resume=True`` continues from it. Each epoch is seeded by (seed, epoch), so a run killed after
