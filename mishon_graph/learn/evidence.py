@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import scipy.sparse as sp
 
+from mishon_graph.errors import MishonError
 from mishon_graph.evaluation.baselines import Target
 from mishon_graph.evaluation.signals import (
     History,
@@ -37,6 +38,7 @@ from mishon_graph.evaluation.signals import (
     user_profiles,
     user_votes,
 )
+from mishon_graph.features.caption_svd import CaptionSvd
 from mishon_graph.features.tfidf import CaptionVectors
 from mishon_graph.learn.ridge import ContentRidge
 
@@ -193,13 +195,13 @@ class Corpus:
         return self._cache["tfidf_csc"], vectors.transform(target_texts)
 
     def content_features(self, video_ids: Sequence[str], text_dims: int) -> np.ndarray | None:
-        """``[m, d]`` content features of the content ridge: the caption TF-IDF reduced to ``text_dims``
-        by a truncated SVD fit on training captions, then the pooled embeddings (as for the k-NN)."""
+        """``[m, d]`` content features of the content ridge: the caption encoded by a
+        :class:`~mishon_graph.features.caption_svd.CaptionSvd` of ``text_dims`` fit on the training
+        captions, then the pooled embeddings (as for the k-NN)."""
         parts = []
         svd = self._caption_svd(text_dims)
         if svd is not None:
-            texts = [self.texts.get(v, "") for v in video_ids]
-            parts.append(svd.transform(self.caption_vectors().transform(texts)))
+            parts.append(svd.encode([self.texts.get(v, "") for v in video_ids]))
         emb = _stacked(self.embeddings, self.embedding_dims(), video_ids)
         if emb is not None:
             parts.append(emb)
@@ -207,18 +209,14 @@ class Corpus:
             return None
         return np.concatenate(parts, axis=1).astype(np.float64)
 
-    def _caption_svd(self, dims: int):
+    def _caption_svd(self, dims: int) -> CaptionSvd | None:
         key = ("svd", dims)
         if key not in self._cache:
-            train = self.caption_vectors().train
-            k = min(dims, train.shape[1] - 1, train.shape[0] - 1)
-            svd = None
-            if k >= 1:
-                from sklearn.decomposition import TruncatedSVD
-
-                with np.errstate(invalid="ignore", divide="ignore"):  # constant captions: 0/0 variance
-                    svd = TruncatedSVD(k, random_state=0).fit(train)
-            self._cache[key] = svd
+            texts = [self.texts.get(p.video_id, "") for p in self.history.posts]
+            try:
+                self._cache[key] = CaptionSvd.fit("ridge", texts, dims, seed=0)
+            except MishonError:  # no caption n-gram to fit: the ridge reads the embeddings only
+                self._cache[key] = None
         return self._cache[key]
 
     def content_ridge(self, lam: float, text_dims: int) -> ContentRidge | None:
