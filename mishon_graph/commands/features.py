@@ -19,6 +19,7 @@ from mishon_graph.config import ENCODER_PROFILES, TEXT_ENCODERS
 from mishon_graph.constants import MODALITY_NAMES
 from mishon_graph.errors import MishonError
 from mishon_graph.features.extract import ExtractReport, extract_features
+from mishon_graph.features.plan import Shard
 
 SHOWN_FAILURES = 10
 
@@ -35,7 +36,12 @@ def parse_modalities(text: str) -> tuple[str, ...]:
 
 def summary_table(report: ExtractReport) -> Table:
     """Per-modality counts and the timing line of a run."""
-    table = Table(title=f"features ({report.profile} encoders on {report.device}, {report.threads} threads)")
+    where = f"{report.profile} encoders on {report.device}, {report.threads} threads"
+    if report.workers > 1:
+        where += f", {report.workers} decode workers"
+    if report.shard:
+        where += f", shard {report.shard}"
+    table = Table(title=f"features ({where})")
     for column in ("modality", "encoder", "encoded", "restored", "skipped", "absent", "failed"):
         if column == "encoder":
             table.add_column(column, overflow="fold")
@@ -63,17 +69,28 @@ def summary_table(report: ExtractReport) -> Table:
                    "Default: MISHON_TEXT_ENCODER, else profile.")
 @device_option("Where the encoders run (default auto).")
 @click.option("--force", is_flag=True, help="Recompute features that already exist.")
+@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Decode media (ffmpeg frames/audio) in N worker processes while this process encodes; "
+                   "0 or 1 decodes in process. Same features either way.")
+@click.option("--shard", "shard_text", metavar="I/N",
+              help="Only the videos whose id hashes to shard I of N (e.g. 0/2): run one process per shard, "
+                   "at once or on several machines sharing the home and database; a later run without "
+                   "--shard finds them done.")
 @no_progress_option()
 @click.pass_context
 def features_cmd(
     ctx: click.Context, modalities: str, profile: str | None, text_encoder: str | None, device: str | None,
-    force: bool, no_progress: bool,
+    force: bool, workers: int, shard_text: str | None, no_progress: bool,
 ) -> None:
     """Decode frames/audio and encode frames, audio and captions into unit features."""
     config = build_config(ctx, encoder_profile=profile, text_encoder=text_encoder, device=device)
     wanted = parse_modalities(modalities)
+    shard = Shard.parse(shard_text) if shard_text is not None else None
     with database(config) as runner:
-        report = extract_features(runner, config, modalities=wanted, force=force, progress=not no_progress)
+        report = extract_features(
+            runner, config, modalities=wanted, force=force, progress=not no_progress, workers=workers,
+            shard=shard,
+        )
     console.print(summary_table(report))
     reasons = Counter(r for per_video in report.failures.values() for r in per_video.values())
     for reason, count in reasons.most_common():

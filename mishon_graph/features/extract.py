@@ -9,6 +9,7 @@ its modality node gets ``missing_reason``; the run goes on with the others.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,12 +22,13 @@ from mishon_graph.config import Config
 from mishon_graph.constants import CAPTION_MODALITY, MEDIA_MODALITIES, MODALITY_NAMES, one_per_modality
 from mishon_graph.db.protocol import Runner
 from mishon_graph.errors import MishonError
-from mishon_graph.features import media
+from mishon_graph.features.decoding import decode_spec, decode_video, decoded_stream
 from mishon_graph.features.encoders import Encoder, build_encoders, encoder_names, resolve_device
 from mishon_graph.features.plan import (
     NO_MEDIA,
     NO_TEXT,
     ModalityPlan,
+    Shard,
     VideoInput,
     plan_work,
     training_captions,
@@ -71,13 +73,15 @@ class ExtractReport:
         device: ``cpu`` or ``cuda``.
         threads: torch intra-op threads.
         encoders: Encoder name per modality.
+        workers: Processes that decoded media (1: this one).
+        shard: ``i/n`` when the run covered one shard, else empty.
         loaded: Modalities whose encoder was loaded: only those with something to encode.
         counts: Per modality: encoded, restored from the store, skipped (done before / no input),
             absent (the video lacks it: no audio track, no text, ...) and failed.
         skip_reasons: Per modality, skip reason -> count.
         failures: Video id -> modality -> reason, for absent and failed ones.
         videos: Videos that had something encoded or decoded.
-        decode_seconds: Seconds in ffprobe/ffmpeg.
+        decode_seconds: Seconds in ffprobe/ffmpeg (summed over the workers).
         encode_seconds: Seconds in the encoders.
         load_seconds: Seconds loading (or, for the TF-IDF text encoder, fitting) the encoders.
         wall_seconds: Seconds of the whole step, encoder loading excluded.
@@ -87,6 +91,8 @@ class ExtractReport:
     device: str
     threads: int
     encoders: dict[str, str] = field(default_factory=dict)
+    workers: int = 1
+    shard: str = ""
     loaded: tuple[str, ...] = ()
     counts: dict[str, ModalityCounts] = field(default_factory=dict)
     skip_reasons: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -110,15 +116,12 @@ class ExtractReport:
             counts.failed += 1
 
 
-@dataclass
-class _Decoded:
-    frames: np.ndarray | None = None
-    audio: np.ndarray | None = None
-
-
 class _Timer:
     def __init__(self) -> None:
         self.seconds = 0.0
+
+    def add(self, seconds: float) -> None:
+        self.seconds += seconds
 
     @contextmanager
     def __call__(self) -> Iterator[None]:
@@ -134,31 +137,6 @@ def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
         yield list(items[start:start + size])
 
 
-def _decode(video: VideoInput, want: set[str], encoders: dict[str, Encoder], config: Config) -> tuple[
-    _Decoded, dict[str, str]
-]:
-    """Frames/audio a video needs, and a reason per modality that could not be decoded."""
-    out, errors = _Decoded(), {}
-    path = video.media_path or ""
-    try:
-        info = media.probe(path, config.ffmpeg_timeout)
-    except media.MediaError as exc:
-        return out, {m: exc.reason for m in want}
-    if "visual" in want:
-        try:
-            size = int(encoders["visual"].image_size)
-            out.frames = media.read_frames(path, info, config.num_frames, size, config.ffmpeg_timeout)
-        except media.MediaError as exc:
-            errors["visual"] = exc.reason
-    if "acoustic" in want:
-        try:
-            rate = int(getattr(encoders["acoustic"], "sample_rate", config.sample_rate))
-            out.audio = media.read_audio(path, info, rate, config.ffmpeg_timeout, config.max_audio_seconds)
-        except media.MediaError as exc:
-            errors["acoustic"] = exc.reason
-    return out, errors
-
-
 def decode_media(
     path: str, want: set[str], encoders: dict[str, Encoder], config: Config
 ) -> tuple[np.ndarray | None, np.ndarray | None, dict[str, str]]:
@@ -167,8 +145,8 @@ def decode_media(
     Returns:
         ``(frames or None, audio or None, reason per modality of want that could not be decoded)``.
     """
-    decoded, errors = _decode(VideoInput(id=path, text="", media_path=path), want, encoders, config)
-    return decoded.frames, decoded.audio, errors
+    decoded = decode_video(path, frozenset(want), decode_spec(encoders, config))
+    return decoded.frames, decoded.audio, decoded.errors
 
 
 def _encode_safely(encoder: Encoder, ids: list[str], items: list[Any]) -> dict[str, np.ndarray | str]:
@@ -230,8 +208,13 @@ class _Writer:
 def _run_media(
     plans: dict[str, ModalityPlan], videos: dict[str, VideoInput], encoders: dict[str, Encoder],
     config: Config, writer: _Writer, timers: tuple[_Timer, _Timer], advance: Callable[[int], None],
+    workers: int,
 ) -> int:
-    """Decode and encode the visual/acoustic work in batches of ``config.feature_batch`` videos."""
+    """Decode and encode the visual/acoustic work in batches of ``config.feature_batch`` videos.
+
+    With ``workers`` > 1 the decoding runs in worker processes ahead of the encoding (at most two
+    batches ahead); the batches, and so the stored units, are the same as in process.
+    """
     wanted: dict[str, set[str]] = {}
     for m in MEDIA_MODALITIES:
         if m in plans:
@@ -239,13 +222,16 @@ def _run_media(
                 wanted.setdefault(video_id, set()).add(m)
     order = sorted(wanted)
     decode_t, encode_t = timers
+    jobs = [(videos[v].media_path or "", frozenset(wanted[v])) for v in order]
+    stream = decoded_stream(
+        jobs, decode_spec(encoders, config), workers=workers, prefetch=2 * config.feature_batch
+    )
     for batch in _chunks(order, config.feature_batch):
-        decoded: dict[str, _Decoded] = {}
-        with decode_t():
-            for video_id in batch:
-                decoded[video_id], errors = _decode(videos[video_id], wanted[video_id], encoders, config)
-                for m, reason in errors.items():
-                    writer.mark(video_id, m, reason)
+        decoded = dict(zip(batch, itertools.islice(stream, len(batch)), strict=True))
+        for video_id in batch:
+            decode_t.add(decoded[video_id].seconds)  # summed over workers when in parallel
+            for m, reason in decoded[video_id].errors.items():
+                writer.mark(video_id, m, reason)
         for m, attr in (("visual", "frames"), ("acoustic", "audio")):
             ids = [v for v in batch if m in wanted[v] and getattr(decoded[v], attr) is not None]
             if not ids:
@@ -324,6 +310,8 @@ def extract_features(
     modalities: Sequence[str] = MODALITY_NAMES,
     force: bool = False,
     progress: bool = True,
+    workers: int = 0,
+    shard: Shard | None = None,
 ) -> ExtractReport:
     """Fill the feature store and the modality nodes for every ingested video that lacks features.
 
@@ -333,6 +321,10 @@ def extract_features(
         modalities: Subset of ``visual``, ``acoustic``, ``textual``.
         force: Recompute features that are already there (and re-examine marked videos).
         progress: Show a progress bar with videos/s.
+        workers: Decode media in this many worker processes, overlapped with the encoding here
+            (``0`` or ``1``: decode in this process); the stored features are the same.
+        shard: Only the videos of this shard (see :class:`~mishon_graph.features.plan.Shard`);
+            the other shards' runs, concurrent or later, fill the rest of the same store and graph.
 
     Returns:
         The :class:`ExtractReport` (counts, failure reasons, timings).
@@ -342,11 +334,15 @@ def extract_features(
     start = time.perf_counter()
     modalities = tuple(dict.fromkeys(modalities))
     rows = runner.run_file("features/videos")
-    train_captions = training_captions(rows)  # what a fitted (TF-IDF) text encoder may learn from
+    # Every shard fits on all training captions, so a fitted (TF-IDF) text encoder is the same in each.
+    train_captions = training_captions(rows)
+    if shard is not None:
+        rows = [row for row in rows if shard.holds(str(row["id"]))]
     names = encoder_names(config, modalities, train_captions)
     report = ExtractReport(
         profile=config.encoder_profile, device=resolve_device(config.device), threads=torch.get_num_threads(),
-        encoders=names, counts={m: ModalityCounts() for m in modalities},
+        encoders=names, counts={m: ModalityCounts() for m in modalities}, workers=max(workers, 1),
+        shard=str(shard) if shard else "",
     )
     store = FeatureStore(config.feature_dir)
     plans, videos = plan_work(rows, modalities, names, force=force, stored=store.stored_encoder)
@@ -363,7 +359,7 @@ def extract_features(
     decode_t, encode_t = _Timer(), _Timer()
     with _progress_bar(progress, len(media_ids) + len(text_ids)) as advance:
         if media_ids:
-            _run_media(plans, videos, encoders, config, writer, (decode_t, encode_t), advance)
+            _run_media(plans, videos, encoders, config, writer, (decode_t, encode_t), advance, workers)
         if text_ids:
             _run_text(plans[CAPTION_MODALITY], videos, encoders[CAPTION_MODALITY], writer, encode_t, advance)
     report.videos = len(media_ids | text_ids)

@@ -12,16 +12,22 @@ For each requested modality a video is, in this order of checks:
 - ``restore`` when the store already holds units from the current encoder (a crash between the
   store write and the graph write): the node is refilled without re-encoding;
 - ``encode`` otherwise.
+
+With a :class:`Shard` (``mishon features --shard i/n``) a run sees only the videos whose stable
+hash of the id is ``i`` modulo ``n``: shards are disjoint and together cover every video, so
+several processes can split one dataset over one feature store and graph.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from mishon_graph.constants import PRECOMPUTED_ENCODER, TRAIN
+from mishon_graph.errors import MishonError
 
 NO_TEXT = "no text"
 NO_MEDIA = "no media file"
@@ -46,6 +52,37 @@ class ModalityPlan:
     restore: list[str] = field(default_factory=list)
     mark: dict[str, str] = field(default_factory=dict)
     skip: Counter[str] = field(default_factory=Counter)
+
+
+def shard_of(video_id: str, count: int) -> int:
+    """The shard (``0 .. count - 1``) of a video: SHA-1 of the id, not Python's per-process ``hash``."""
+    return int.from_bytes(hashlib.sha1(video_id.encode("utf-8")).digest()[:8], "big") % count
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard ``index`` of ``count``: the videos with :func:`shard_of` equal to ``index``."""
+
+    index: int
+    count: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.index < self.count:
+            raise MishonError(f"shard must be i/n with 0 <= i < n, got {self.index}/{self.count}")
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        """``"0/2"`` -> ``Shard(0, 2)``; anything else is a :class:`MishonError`."""
+        index, sep, count = text.strip().partition("/")
+        if not (sep and index.strip().isdigit() and count.strip().isdigit()):
+            raise MishonError(f"--shard takes i/n (e.g. 0/2), got {text!r}")
+        return cls(int(index), int(count))
+
+    def holds(self, video_id: str) -> bool:
+        return shard_of(video_id, self.count) == self.index
 
 
 def video_input(row: Mapping[str, Any]) -> VideoInput:

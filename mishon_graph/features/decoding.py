@@ -1,0 +1,110 @@
+"""Decoding the features step's media, in this process or in worker processes (``--workers``).
+
+Decoding (ffprobe, then ffmpeg frames and audio, then numpy) is independent per video, so
+:func:`decoded_stream` can hand it to a process pool while the main process encodes; results come
+back in the order asked for, and at most ``prefetch`` videos are decoded ahead of the consumer, so
+memory stays bounded. :func:`decode_video` is a top-level function of plain arguments: it pickles
+under the ``spawn`` start method, and it is what the in-process path calls too, so both paths
+decode identically.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mishon_graph.config import Config
+from mishon_graph.features import media
+
+
+@dataclass(frozen=True)
+class DecodeSpec:
+    """How media is decoded for the current encoders (picklable, sent to the workers)."""
+
+    num_frames: int
+    image_size: int
+    sample_rate: int
+    timeout: float
+    max_audio_seconds: float
+
+
+@dataclass
+class Decoded:
+    """Frames and audio of one video, a reason per modality that could not be decoded, seconds spent."""
+
+    frames: np.ndarray | None = None
+    audio: np.ndarray | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def decode_spec(encoders: Mapping[str, Any], config: Config) -> DecodeSpec:
+    """Frame size and sample rate the loaded visual/acoustic encoders expect, with the media settings."""
+    size = int(encoders["visual"].image_size) if "visual" in encoders else 0
+    rate = int(getattr(encoders["acoustic"], "sample_rate", config.sample_rate)) if "acoustic" in encoders \
+        else config.sample_rate
+    return DecodeSpec(config.num_frames, size, rate, config.ffmpeg_timeout, config.max_audio_seconds)
+
+
+def decode_video(path: str, want: frozenset[str], spec: DecodeSpec) -> Decoded:
+    """Frames (when ``visual`` is wanted) and audio (``acoustic``) of one media file."""
+    start = time.perf_counter()
+    out = Decoded()
+    try:
+        info = media.probe(path, spec.timeout)
+    except media.MediaError as exc:
+        out.errors = {m: exc.reason for m in sorted(want)}
+        out.seconds = time.perf_counter() - start
+        return out
+    if "visual" in want:
+        try:
+            out.frames = media.read_frames(path, info, spec.num_frames, spec.image_size, spec.timeout)
+        except media.MediaError as exc:
+            out.errors["visual"] = exc.reason
+    if "acoustic" in want:
+        try:
+            out.audio = media.read_audio(path, info, spec.sample_rate, spec.timeout, spec.max_audio_seconds)
+        except media.MediaError as exc:
+            out.errors["acoustic"] = exc.reason
+    out.seconds = time.perf_counter() - start
+    return out
+
+
+def decoded_stream(
+    jobs: Sequence[tuple[str, frozenset[str]]], spec: DecodeSpec, *, workers: int = 0, prefetch: int = 8
+) -> Iterator[Decoded]:
+    """One :class:`Decoded` per ``(path, wanted modalities)`` job, in the order of ``jobs``.
+
+    Args:
+        jobs: Media path and wanted modalities per video.
+        spec: How to decode (:func:`decode_spec`).
+        workers: ``0`` or ``1`` decodes here, one video at a time when the consumer asks; more
+            decodes in that many ``spawn`` worker processes, overlapped with the consumer.
+        prefetch: With workers, how many videos may be decoded (or decoding) ahead of the consumer.
+    """
+    if workers <= 1:
+        for path, want in jobs:
+            yield decode_video(path, want, spec)
+        return
+    context = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: deque[Future[Decoded]] = deque()
+        todo = iter(jobs)
+        window = max(prefetch, workers)
+        try:
+            for path, want in todo:
+                pending.append(pool.submit(decode_video, path, want, spec))
+                if len(pending) >= window:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
