@@ -22,7 +22,6 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import scipy.sparse as sp
 
-from mishon_graph.errors import MishonError
 from mishon_graph.evaluation.baselines import Target
 from mishon_graph.evaluation.signals import (
     History,
@@ -38,9 +37,7 @@ from mishon_graph.evaluation.signals import (
     user_profiles,
     user_votes,
 )
-from mishon_graph.features.caption_svd import CaptionSvd
 from mishon_graph.features.tfidf import CaptionVectors
-from mishon_graph.learn.ridge import ContentRidge
 
 SIGNALS: tuple[str, ...] = (
     "history",
@@ -53,7 +50,6 @@ SIGNALS: tuple[str, ...] = (
     "text",
     "centroid",
     "text_centroid",
-    "ridge",
     "mention",
     "gnn",
     "popularity",
@@ -64,7 +60,7 @@ USER_SIGNALS = frozenset({"history", "recent", "cooccurrence", "social", "gnn"})
 GROUPS: dict[str, tuple[str, ...]] = {
     "history": ("history", "recent", "cooccurrence"),
     "graph": ("social", "popular_users", "similar", "gnn"),
-    "content": ("knn", "text", "centroid", "text_centroid", "ridge", "mention"),
+    "content": ("knn", "text", "centroid", "text_centroid", "mention"),
     "gnn": ("gnn",),
     "social": ("social", "popular_users"),
 }
@@ -78,15 +74,11 @@ class EvidenceSettings:
         half_life: Recency half-life of the ``recent`` history, in posts.
         knn: Content neighbours (pooled embeddings) voting per target.
         text_knn: Caption neighbours (character n-gram TF-IDF) voting per target.
-        ridge_lambda: Penalty of the content ridge (:mod:`mishon_graph.learn.ridge`).
-        ridge_text_dims: Width the caption TF-IDF is reduced to (truncated SVD) for the content ridge.
     """
 
     half_life: float = 8.0
     knn: int = 30
     text_knn: int = 30
-    ridge_lambda: float = 10.0
-    ridge_text_dims: int = 512
 
 
 @dataclass
@@ -193,39 +185,6 @@ class Corpus:
         if "tfidf_csc" not in self._cache:
             self._cache["tfidf_csc"] = vectors.train.tocsc()
         return self._cache["tfidf_csc"], vectors.transform(target_texts)
-
-    def content_features(self, video_ids: Sequence[str], text_dims: int) -> np.ndarray | None:
-        """``[m, d]`` content features of the content ridge: the caption encoded by a
-        :class:`~mishon_graph.features.caption_svd.CaptionSvd` of ``text_dims`` fit on the training
-        captions, then the pooled embeddings (as for the k-NN)."""
-        parts = []
-        svd = self._caption_svd(text_dims)
-        if svd is not None:
-            parts.append(svd.encode([self.texts.get(v, "") for v in video_ids]))
-        emb = _stacked(self.embeddings, self.embedding_dims(), video_ids)
-        if emb is not None:
-            parts.append(emb)
-        if not parts:
-            return None
-        return np.concatenate(parts, axis=1).astype(np.float64)
-
-    def _caption_svd(self, dims: int) -> CaptionSvd | None:
-        key = ("svd", dims)
-        if key not in self._cache:
-            texts = [self.texts.get(p.video_id, "") for p in self.history.posts]
-            try:
-                self._cache[key] = CaptionSvd.fit("ridge", texts, dims, seed=0)
-            except MishonError:  # no caption n-gram to fit: the ridge reads the embeddings only
-                self._cache[key] = None
-        return self._cache[key]
-
-    def content_ridge(self, lam: float, text_dims: int) -> ContentRidge | None:
-        """The content ridge fit on every training video (once per setting)."""
-        key = ("ridge", lam, text_dims)
-        if key not in self._cache:
-            x = self.content_features([p.video_id for p in self.history.posts], text_dims)
-            self._cache[key] = None if x is None else ContentRidge(x, self.history.matrix, lam)
-        return self._cache[key]
 
     def with_targets(
         self,
@@ -382,10 +341,6 @@ def build_evidence(
             sums = corpus.hashtag_sums("text", train_r)
             own = _own_parts(hist, train_r, users) if as_new_user else None
             out["text_centroid"] = centroid_scores(query_t, sums, own=own)
-    if "ridge" in want:
-        ridge = corpus.content_ridge(settings.ridge_lambda, settings.ridge_text_dims)
-        if ridge is not None:
-            out["ridge"] = _ridge_scores(corpus, ridge, targets, settings, as_new_user)
     if "mention" in want:
         texts = [corpus.texts.get(t.video_id, "") for t in targets]
         out["mention"] = mention_scores(texts, hist.index, corpus.normalise)
@@ -405,23 +360,6 @@ def build_evidence(
     for key in ("knn_max", "text_max"):
         context.setdefault(key, np.zeros(n, dtype=np.float32))
     return Evidence(list(targets), {k: out[k] for k in signals}, posts, context)
-
-
-def _ridge_scores(
-    corpus: Corpus, ridge: ContentRidge, targets: Sequence[Target], settings: EvidenceSettings, as_new: bool
-) -> np.ndarray:
-    """The content ridge's scores (negative ones clipped to 0: no evidence); a poster seen as new is
-    scored by the ridge fit without that poster's training videos."""
-    query = corpus.content_features([t.video_id for t in targets], settings.ridge_text_dims)
-    if not as_new:
-        return np.maximum(ridge.scores(query), 0.0)
-    out = np.zeros((len(targets), len(corpus.history.vocab)), dtype=np.float32)
-    by_user: dict[str, list[int]] = {}
-    for i, t in enumerate(targets):
-        by_user.setdefault(t.user_id, []).append(i)
-    for user, idx in by_user.items():
-        out[idx] = np.maximum(ridge.scores_without(query[idx], corpus.history.by_user.get(user, [])), 0.0)
-    return out
 
 
 def _own_parts(hist: History, sources, users: Sequence[str]) -> list:
