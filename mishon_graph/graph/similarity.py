@@ -26,6 +26,7 @@ _MARGIN = 1e-5  # float32 dot products of unit vectors are off by far less than 
 # A cosine that is theta up to float64 rounding (e.g. 1/(sqrt(2)*sqrt(2))) counts as >= theta.
 TOLERANCE = 1e-12
 _BLOCK_BYTES = 64 * 1024 * 1024
+_GATHER_BYTES = 32 * 1024 * 1024  # float64 rows gathered at once to recompute pair cosines
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,17 @@ def exact_cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", a, b)
 
 
+def pair_cosines(xn: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``exact_cosines(xn[lo], xn[hi])`` in chunks (row-wise, so the same values), without gathering
+    two ``[pairs, d]`` float64 copies at once (2 GiB at 130k nodes, d = 128)."""
+    out = np.empty(len(lo), dtype=np.float64)
+    step = max(1, _GATHER_BYTES // (16 * max(1, xn.shape[1])))
+    for start in range(0, len(lo), step):
+        stop = start + step
+        out[start:stop] = exact_cosines(xn[lo[start:stop]], xn[hi[start:stop]])
+    return out
+
+
 def block_rows(n: int, budget_bytes: int = _BLOCK_BYTES) -> int:
     """Rows per block so that a float32 ``rows x n`` block stays within ``budget_bytes``."""
     return max(1, min(max(n, 1), budget_bytes // (4 * max(n, 1))))
@@ -136,7 +148,7 @@ def similar_pairs(
         picked.append(_keep(rows[r], c, xn, theta, knn_cap, n))
     keys = np.unique(np.concatenate(picked))
     lo, hi = keys // n, keys % n
-    weight = exact_cosines(xn[lo], xn[hi])
+    weight = pair_cosines(xn, lo, hi)
     kept_ids = [sorted_ids[i] for i in keep]
     return SimilarPairs(
         [kept_ids[i] for i in lo], [kept_ids[i] for i in hi], weight, directed // 2, zero_vectors
@@ -149,7 +161,7 @@ def _nonzero(mask: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _exact(xn: np.ndarray, r: np.ndarray, c: np.ndarray) -> np.ndarray:
-    return exact_cosines(xn[r], xn[c])
+    return pair_cosines(xn, r, c)
 
 
 def count_directed(scores: torch.Tensor, rows: np.ndarray, xn: np.ndarray, theta: float) -> int:

@@ -35,8 +35,8 @@ from mishon_graph.graph.similarity import (
     SimilarPairs,
     block_rows,
     count_directed,
-    exact_cosines,
     kept_neighbours,
+    pair_cosines,
     pair_keys,
     top_candidates,
     unit_rows,
@@ -119,7 +119,7 @@ def approx_similar_pairs(
     gr, c = _approx_kept(xn, width, max(ef_search, width), theta, knn_cap)
     keys = np.unique(pair_keys(gr, c, n))
     lo, hi = keys // n, keys % n
-    weight = _pair_cosines(xn, lo, hi)
+    weight = pair_cosines(xn, lo, hi)
     rows = _sample_rows(n, sample, seed)
     if len(rows):
         recall, directed = _sampled_recall(xn, rows, theta, knn_cap, gr, c)
@@ -167,17 +167,6 @@ def _approx_kept(
         rows.append(r)
         cols.append(f)
     return np.concatenate(rows), np.concatenate(cols)
-
-
-def _pair_cosines(xn: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """``exact_cosines(xn[lo], xn[hi])`` in chunks (row-wise, so the same values), without gathering
-    two ``[pairs, d]`` float64 copies at once (2 GiB at 130k nodes, d = 128)."""
-    out = np.empty(len(lo), dtype=np.float64)
-    step = max(1, _GATHER_BYTES // (16 * max(1, xn.shape[1])))
-    for start in range(0, len(lo), step):
-        stop = start + step
-        out[start:stop] = exact_cosines(xn[lo[start:stop]], xn[hi[start:stop]])
-    return out
 
 
 def _sample_rows(n: int, sample: int, seed: int) -> np.ndarray:
