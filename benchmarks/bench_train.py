@@ -1,4 +1,4 @@
-"""Time and peak memory per MISHON training epoch at the paper's TMALL shape, on CPU.
+"""Time and peak memory per MISHON training epoch at the paper's TMALL shape (CPU, or CUDA with --device).
 
 Three modes, each in a child process of its own so that its peak memory is its own:
 
@@ -43,7 +43,7 @@ import torch
 
 from mishon_graph.config import Config
 from mishon_graph.learn.data import build_graph, stats
-from mishon_graph.learn.trainer import Trainer
+from mishon_graph.learn.trainer import Trainer, choose_device
 from mishon_graph.testing.learn_rows import synthetic_rows
 
 PAPER_SECONDS = 479.0
@@ -107,21 +107,35 @@ class ResidentPeak:
         self._thread.join()
 
 
+def _sync(device: torch.device) -> None:
+    """Wait for queued CUDA work, so a wall-clock reading covers it (no-op on CPU)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def _time_mode(graph, config: Config, minibatch: bool, epochs: int, warmup: int) -> dict[str, Any]:
-    trainer = Trainer(graph, config, "mishon", minibatch, torch.device("cpu"))
+    device = choose_device(config)
+    trainer = Trainer(graph, config, "mishon", minibatch, device)
     for e in range(warmup):
         trainer.train_epoch(e + 1)
+    _sync(device)
     times, cpu = [], []
     for e in range(epochs):
         t0, c0 = time.perf_counter(), time.process_time()
         trainer.train_epoch(warmup + e + 1)
+        _sync(device)
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
     t0 = time.perf_counter()
     trainer.evaluate(graph.split_index("valid"))
+    _sync(device)
     eval_s = time.perf_counter() - t0
     per_epoch = sum(times) / len(times)
+    cuda = device.type == "cuda"
     out: dict[str, Any] = {
+        "device": str(device),
+        "gpu": torch.cuda.get_device_name(device) if cuda else None,
+        "peak_cuda_mb": round(torch.cuda.max_memory_allocated(device) / 2**20, 1) if cuda else None,
         "minibatch": minibatch,
         "epoch_seconds": [round(t, 3) for t in times],
         "seconds_per_epoch": round(per_epoch, 3),
@@ -171,7 +185,7 @@ def _child(args: argparse.Namespace) -> dict[str, Any]:
         hidden_dim=args.hidden_dim,
         batch_size=args.batch_size,
         fanout=args.fanout,
-        device="cpu",
+        device=args.device,
         feature_dtype=dtype,
     )
     r = _time_mode(graph, config, mode != "full", args.epochs, args.warmup)
@@ -233,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", default="full,mini", help=f"Comma-separated, of {', '.join(MODES)}.")
     parser.add_argument("--dtypes", default="float32,bfloat16", help="Unit feature storage types to time.")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"), help="Where to train.")
     parser.add_argument("--hidden-dim", type=int, default=128)
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--fanout", type=int, default=10)
@@ -285,8 +300,9 @@ def main(argv: list[str] | None = None) -> int:
         for r in doc["runs"]
     ]
     ratios = [f"{k}: anon x{v.get('peak_anon_mb_train')}" for k, v in doc["ratios"].items()]
+    where = f"{args.threads} CPU threads" if args.device == "cpu" else f"device {args.device}"
     print(
-        f"SUMMARY TMALL-shape epoch on {args.threads} CPU threads: "
+        f"SUMMARY TMALL-shape epoch on {where}: "
         + " | ".join(parts + ratios)
         + f" | paper {PAPER_SECONDS} s, target {TARGET_SECONDS} s"
     )
