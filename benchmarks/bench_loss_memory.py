@@ -31,6 +31,7 @@ import sys
 import time
 from typing import Any
 
+import psutil
 import torch
 
 from mishon_graph.learn.labels import SparseLabels
@@ -90,11 +91,7 @@ _MATRICES = {"dense": 5.5, "sparse": 2.5}
 
 
 def _available_mib() -> float:
-    with open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) / 1024
-    return float("inf")
+    return psutil.virtual_memory().available / 2**20
 
 
 def main() -> None:

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psutil
 
 MODES = ("exact", "approx")
 
@@ -92,11 +93,7 @@ def run_child(mode: str, n: int, a: argparse.Namespace, out: Path) -> dict[str, 
 
 
 def _available_mib() -> float:
-    with open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) / 1024
-    return float("inf")
+    return psutil.virtual_memory().available / 2**20
 
 
 def _need_mib(mode: str, n: int, d: int) -> float:
