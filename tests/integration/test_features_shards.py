@@ -64,15 +64,25 @@ def test_two_concurrent_shards_equal_one_run_and_leave_nothing_to_do(  # type: i
         assert run.returncode == 0, output
     assert "shard 0/2" in outputs[0] and "2 decode workers" in outputs[0] and "shard 1/2" in outputs[1]
 
+    # Same videos, modalities, shapes and values. Not bit for bit: a shard batches other videos together
+    # and the subprocesses run one thread, so float sums may round differently in the last place.
     got_store = stored(split)
     assert sorted(got_store) == sorted(want_store)
     for key, units in want_store.items():
         assert got_store[key].dtype == units.dtype and got_store[key].shape == units.shape, key
-        assert got_store[key].tobytes() == units.tobytes(), key
-    for node in want_nodes.values():  # the tiny encoders' names hold their directory, under each home
-        if node["encoder"]:
+        np.testing.assert_allclose(got_store[key], units, rtol=1e-5, atol=1e-6, err_msg=str(key))
+    got_nodes = nodes(db)
+    assert sorted(got_nodes) == sorted(want_nodes)
+    for key, node in want_nodes.items():
+        if node["encoder"]:  # the tiny encoders' names hold their directory, under each home
             node["encoder"] = node["encoder"].replace(str(one.home), str(split.home))
-    assert nodes(db) == want_nodes
+        got = dict(got_nodes[key])
+        want = dict(node)
+        got_emb, want_emb = got.pop("embedding"), want.pop("embedding")
+        assert got == want, key
+        assert (got_emb is None) == (want_emb is None), key
+        if want_emb is not None:
+            np.testing.assert_allclose(got_emb, want_emb, rtol=1e-5, atol=1e-6, err_msg=str(key))
 
     again = extract_features(db, split, progress=False)
     assert again.videos == 0 and again.loaded == ()
