@@ -46,6 +46,20 @@ from mishon_graph.learn.model import VARIANTS
 )
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint next to --out.")
 @click.option(
+    "--nproc",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Data-parallel (DDP) processes on this machine, each training on its share of the videos "
+    "(gloo on CPU, NCCL on GPU; implies --minibatch).",
+)
+@click.option(
+    "--distributed",
+    is_flag=True,
+    help="This process is one rank of a torchrun job across machines (reads RANK, WORLD_SIZE, "
+    "MASTER_ADDR and MASTER_PORT; implies --minibatch). See docs/SCALING.md.",
+)
+@click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Artifact path (default: <home>/models/<variant>.pt).",
@@ -57,14 +71,34 @@ def train_cmd(
     resume: bool,
     minibatch: bool | None,
     out: Path | None,
+    nproc: int,
+    distributed: bool,
     **options: object,
 ) -> None:
     """Export the graph from Neo4j, train, and save the best-validation model artifact."""
+    from mishon_graph.learn import distributed as ddp
     from mishon_graph.learn.train import train
+    from mishon_graph.learn.trainer import choose_device
 
     config = build_config(ctx, **options)
-    with database(config, autostart=True) as runner:
-        res = train(runner, config, out=out, variant=variant, resume=resume, minibatch=minibatch)
+    group = ddp.from_env() if distributed else ddp.SINGLE
+    ddp.join(group, choose_device(config))
+    try:
+        with database(config, autostart=True) as runner:
+            res = train(
+                runner,
+                config,
+                out=out,
+                variant=variant,
+                resume=resume,
+                minibatch=minibatch,
+                nproc=nproc,
+                group=group,
+            )
+    finally:
+        ddp.leave(group)
+    if not group.leader:
+        return
     mode = "mini-batch" if res.minibatch else "full-batch"
     console.print(
         f"{res.variant}: {res.epochs_run} epochs ({mode}, {res.device}, {res.seconds:.1f} s); "

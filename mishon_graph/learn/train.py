@@ -37,6 +37,7 @@ from mishon_graph.learn.data import (
     stats,
     valid_or_train,
 )
+from mishon_graph.learn.distributed import SINGLE, Group, check_replicas, from_leader
 from mishon_graph.learn.export import read_rows
 from mishon_graph.learn.model import VARIANTS
 from mishon_graph.learn.trainer import MIN_GAIN, Trainer, choose_device, full_batch_bytes, step_bytes
@@ -88,9 +89,12 @@ def default_artifact(config: Config, variant: str) -> Path:
     return config.model_dir / f"{variant}.pt"
 
 
-def _fingerprint(graph: ExportedGraph, config: Config, variant: str, minibatch: bool) -> dict[str, Any]:
+def _fingerprint(
+    graph: ExportedGraph, config: Config, variant: str, minibatch: bool, nproc: int = 1
+) -> dict[str, Any]:
     return {
         "variant": variant,
+        "nproc": nproc,
         "minibatch": minibatch,
         "hashtags": len(graph.hashtags),
         "videos": graph.num_videos,
@@ -146,25 +150,30 @@ def train_graph(
     progress: bool = True,
     encoders: dict[str, str] | None = None,
     on_epoch: Callable[[EpochStats], None] | None = None,
+    group: Group = SINGLE,
 ) -> TrainResult:
     """Train on an already exported graph (see :func:`train`); ``on_epoch`` runs after each checkpoint.
 
     Memory-mapped unit features (``graph.feature_files``) stay on disk for mini-batch training and
-    are copied into RAM (in place) for full-batch training.
+    are copied into RAM (in place) for full-batch training. ``group``: this rank of a DDP job
+    (:mod:`mishon_graph.learn.distributed`): mini-batches; rank 0 evaluates, checkpoints and
+    writes the artifact.
     """
     if variant not in VARIANTS:
         raise MishonError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
     check_trainable(graph)
     t0 = time.monotonic()
     device = choose_device(config)
+    if group.active:
+        minibatch = True
     if minibatch is None:
         minibatch = full_batch_bytes(graph, config.hidden_dim) > config.full_batch_gb * 2**30
     if not minibatch:
         graph.load_features()  # full-batch reads every row every epoch: keep them in RAM
-    trainer = Trainer(graph, config, variant, minibatch, device)
+    trainer = Trainer(graph, config, variant, minibatch, device, group)
     valid_rows, monitored = valid_or_train(graph)
     ckpt = checkpoint_path(out)
-    fingerprint = _fingerprint(graph, config, variant, minibatch)
+    fingerprint = _fingerprint(graph, config, variant, minibatch, group.world)
     start, best_loss, best_f1, best_epoch, bad = 1, float("inf"), -1.0, 0, 0
     best_state = copy.deepcopy(trainer.model.state_dict())
     history: list[EpochStats] = []
@@ -188,14 +197,15 @@ def train_graph(
         history = [EpochStats(**h) for h in state["history"]]
         start, done = state["epoch"] + 1, state["done"]
 
-    bar = progress_bars(enabled=progress)
+    bar = progress_bars(enabled=progress and group.leader)
     with bar:
         task = bar.add_task(f"training {variant}", total=config.epochs, completed=start - 1)
         epoch = start
         while not done and epoch <= config.epochs:
             te = time.monotonic()
             train_loss = trainer.train_epoch(epoch)
-            v_loss, v_recall, v_f1 = trainer.evaluate(valid_rows)
+            figures = trainer.evaluate(valid_rows) if group.leader else (0.0, 0.0, 0.0)
+            v_loss, v_recall, v_f1 = from_leader(list(figures), group)
             lr = float(trainer.optim.param_groups[0]["lr"])
             improved = better(v_f1, v_loss, best_f1, best_loss)
             if improved:
@@ -207,23 +217,24 @@ def train_graph(
             es = EpochStats(epoch, train_loss, v_loss, v_recall, time.monotonic() - te, improved, v_f1, lr)
             history.append(es)
             done = bad >= config.patience or epoch == config.epochs
-            atomic_save(
-                {
-                    "fingerprint": fingerprint,
-                    "epoch": epoch,
-                    "done": done,
-                    "model": trainer.model.state_dict(),
-                    "optim": trainer.optim.state_dict(),
-                    "scheduler": trainer.scheduler.state_dict(),
-                    "best_state": best_state,
-                    "best_loss": best_loss,
-                    "best_f1": best_f1,
-                    "best_epoch": best_epoch,
-                    "bad": bad,
-                    "history": [h.as_dict() for h in history],
-                },
-                ckpt,
-            )
+            if group.leader:
+                atomic_save(
+                    {
+                        "fingerprint": fingerprint,
+                        "epoch": epoch,
+                        "done": done,
+                        "model": trainer.model.state_dict(),
+                        "optim": trainer.optim.state_dict(),
+                        "scheduler": trainer.scheduler.state_dict(),
+                        "best_state": best_state,
+                        "best_loss": best_loss,
+                        "best_f1": best_f1,
+                        "best_epoch": best_epoch,
+                        "bad": bad,
+                        "history": [h.as_dict() for h in history],
+                    },
+                    ckpt,
+                )
             bar.update(
                 task,
                 completed=epoch,
@@ -236,8 +247,10 @@ def train_graph(
                 on_epoch(es)
             epoch += 1
 
+    check_replicas(trainer.model, group)
     trainer.model.load_state_dict(best_state)
     extra = {
+        "nproc": group.world,
         "best_epoch": best_epoch,
         "best_valid_loss": best_loss,
         "best_valid_f1": best_f1,
@@ -245,7 +258,8 @@ def train_graph(
         "minibatch": minibatch,
         "history": [h.as_dict() for h in history],
     }
-    save_artifact(out, trainer.model, _meta(trainer, config, variant, encoders or {}, extra))
+    if group.leader:
+        save_artifact(out, trainer.model, _meta(trainer, config, variant, encoders or {}, extra))
     return TrainResult(
         artifact=out,
         variant=variant,
@@ -309,6 +323,8 @@ def train(
     progress: bool = True,
     on_epoch: Callable[[EpochStats], None] | None = None,
     graph: ExportedGraph | None = None,
+    nproc: int = 1,
+    group: Group = SINGLE,
 ) -> TrainResult:
     """Export the graph from Neo4j and train one model variant.
 
@@ -326,20 +342,31 @@ def train(
         on_epoch: Called after each epoch's checkpoint is written.
         graph: The graph :func:`export_for_training` returned earlier in this process, used
             instead of exporting again (the ablation loop trains several variants on one export).
+        nproc: DDP ranks to start on this machine (:func:`~mishon_graph.learn.distributed.spawn_training`;
+            1: this process trains). Distributed training runs on mini-batches.
+        group: This process's rank when ``torchrun`` started it (``mishon train --distributed``).
 
     Returns:
         The :class:`TrainResult`; the artifact holds the weights of the best validation epoch.
     """
+    if nproc < 1:
+        raise MishonError(f"--nproc must be >= 1, got {nproc}")
+    if nproc > 1 and group.active:
+        raise MishonError("--nproc starts ranks on this machine; under torchrun use --distributed alone")
+    if nproc > 1 or group.active:
+        minibatch = True
     if graph is None:
         graph = export_for_training(runner, config, minibatch=minibatch)
-    return train_graph(
-        graph,
-        config,
+    kwargs = dict(
         out=out or default_artifact(config, variant),
         variant=variant,
         resume=resume,
         minibatch=minibatch,
         progress=progress,
         encoders=stored_encoders(config, graph),
-        on_epoch=on_epoch,
     )
+    if nproc > 1:
+        from mishon_graph.learn.distributed import spawn_training
+
+        return spawn_training(graph, config, nproc, **kwargs)
+    return train_graph(graph, config, on_epoch=on_epoch, group=group, **kwargs)

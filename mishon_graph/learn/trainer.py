@@ -15,6 +15,7 @@ from mishon_graph.evaluation.metrics import f1_score
 from mishon_graph.features.encoders import resolve_device
 from mishon_graph.learn.batches import ModelInput, NeighborSampler, full_input, induced_input
 from mishon_graph.learn.data import ExportedGraph
+from mishon_graph.learn.distributed import SINGLE, Group, all_sum, shard
 from mishon_graph.learn.labels import SparseLabels
 from mishon_graph.learn.model import VARIANT_EDGES, MishonModel, mishon_loss
 
@@ -84,12 +85,24 @@ class Trainer:
         variant: ``mishon`` or an ablation.
         minibatch: Neighbour-sampled mini-batches instead of one full-graph step per epoch.
         device: Where the model runs.
+        group: This rank of a DDP job (:mod:`mishon_graph.learn.distributed`; mini-batch only):
+            each epoch it trains on its share of the training videos, ``batch_size // world`` seeds
+            a step.
     """
 
     def __init__(
-        self, graph: ExportedGraph, config: Config, variant: str, minibatch: bool, device: torch.device
+        self,
+        graph: ExportedGraph,
+        config: Config,
+        variant: str,
+        minibatch: bool,
+        device: torch.device,
+        group: Group = SINGLE,
     ) -> None:
+        if group.active and not minibatch:
+            raise ValueError("distributed training runs on mini-batches")
         self.graph = graph
+        self.group = group
         self.config = config
         self.minibatch = minibatch
         self.device = device
@@ -110,11 +123,23 @@ class Trainer:
             dropout=config.dropout,
             variant=variant,
         ).to(device)
+        self.step_model: torch.nn.Module = self.model
+        if group.active:
+            from torch.nn.parallel import DistributedDataParallel
+
+            self.step_model = DistributedDataParallel(
+                self.model, device_ids=[device] if device.type == "cuda" else None
+            )
         self.optim = torch.optim.Adam(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         # Halve the learning rate after ``lr_patience`` epochs without a better validation F1.
         self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            self.optim, mode="max", factor=0.5, patience=config.lr_patience, threshold=MIN_GAIN,
-            threshold_mode="rel", min_lr=config.lr / 64,
+            self.optim,
+            mode="max",
+            factor=0.5,
+            patience=config.lr_patience,
+            threshold=MIN_GAIN,
+            threshold_mode="rel",
+            min_lr=config.lr / 64,
         )
         self.train_rows = graph.split_index(TRAIN)
         relations = VARIANT_EDGES[variant] if self.model.depth > 0 else set()
@@ -127,11 +152,12 @@ class Trainer:
             self._full = full_input(self.graph, self.user_rows, all_rows).to(self.device)
         return self._full
 
-    def _batches(self, rows: Tensor, gen: torch.Generator, shuffle: bool):
+    def _batches(self, rows: Tensor, gen: torch.Generator, shuffle: bool, size: int | None = None):
         if shuffle:
-            rows = rows[torch.randperm(rows.numel(), generator=gen)]
-        for i in range(0, rows.numel(), self.config.batch_size):
-            seeds = rows[i : i + self.config.batch_size]
+            rows = shard(rows, self.group, gen)
+        size = size or self.config.batch_size
+        for i in range(0, rows.numel(), size):
+            seeds = rows[i : i + size]
             videos, users = self.sampler.sample(seeds, gen)
             yield induced_input(self.graph, self.user_rows, videos, users, seeds).to(self.device)
 
@@ -147,7 +173,7 @@ class Trainer:
 
         ``max_batches`` stops a mini-batch epoch after that many batches (benchmarks time batches).
         """
-        torch.manual_seed(self.config.seed * 100_003 + epoch)  # dropout
+        torch.manual_seed(self.config.seed * 100_003 + epoch + 7_919 * self.group.rank)  # dropout
         self.model.train()
         if not self.minibatch:
             inp = self._full_input()
@@ -155,12 +181,14 @@ class Trainer:
             out = self.model(inp.x, inp.mask, inp.user, inp.edge_index, rows, inp.video_user[rows])
             return self._step(out, inp.labels[rows])
         gen = torch.Generator().manual_seed(self.config.seed * 100_003 + epoch)
+        size = max(1, self.config.batch_size // self.group.world)
         total, n = 0.0, 0
-        for i, batch in enumerate(self._batches(self.train_rows, gen, shuffle=True)):
+        for i, batch in enumerate(self._batches(self.train_rows, gen, shuffle=True, size=size)):
             if max_batches is not None and i >= max_batches:
                 break
-            total += self._step(self.model(*batch.args()), batch.labels) * batch.video.numel()
+            total += self._step(self.step_model(*batch.args()), batch.labels) * batch.video.numel()
             n += batch.video.numel()
+        total, n = all_sum([total, float(n)], self.group)
         return total / max(n, 1)
 
     @torch.no_grad()
