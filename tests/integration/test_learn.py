@@ -182,6 +182,21 @@ def test_cli_train_resume_and_infer(seeded, tmp_path: Path, neo4j_server) -> Non
     assert bad.exit_code != 0
 
 
+@pytest.mark.slow
+def test_cli_train_with_two_ddp_processes(seeded, tmp_path: Path, neo4j_server) -> None:
+    from mishon_graph.learn.artifact import load_artifact
+
+    env = neo4j_server.env()
+    runner = CliRunner()
+    base = ["--home", str(tmp_path), "train", "--epochs", "2", "--device", "cpu", "--hidden-dim", "16"]
+    out = runner.invoke(cli, base + ["--nproc", "2", "--out", str(tmp_path / "ddp.pt")], env=env)
+    assert out.exit_code == 0, out.output
+    assert "mini-batch" in out.output and "ddp.pt" in out.output
+    assert load_artifact(tmp_path / "ddp.pt").meta["nproc"] == 2
+    lonely = runner.invoke(cli, base + ["--distributed"], env={**env, "RANK": "", "WORLD_SIZE": ""})
+    assert lonely.exit_code != 0 and "torchrun" in lonely.output
+
+
 def test_the_full_batch_estimate_decides_the_export_before_features_load(seeded, tmp_path: Path) -> None:
     from mishon_graph.features.store import FeatureStore
     from mishon_graph.learn.export import read_rows
