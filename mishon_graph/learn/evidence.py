@@ -37,6 +37,7 @@ from mishon_graph.evaluation.signals import (
     user_profiles,
     user_votes,
 )
+from mishon_graph.evaluation.tuned import user_folds
 from mishon_graph.features.tfidf import CaptionVectors
 
 SIGNALS: tuple[str, ...] = (
@@ -224,12 +225,15 @@ class Evidence:
         posts: ``[n]`` training posts of each poster as seen (0 for a newcomer).
         context: Per-target facts the ranker may condition on (``[n]`` each): how much history the
             poster has and how repetitive it is, how close the nearest content neighbours are.
+        unknown: Signals whose values these targets cannot honestly have (see :func:`holdout`); the
+            ranker reads them as missing, not as zero.
     """
 
     targets: list[Target]
     signals: dict[str, np.ndarray]
     posts: np.ndarray
     context: dict[str, np.ndarray] = field(default_factory=dict)
+    unknown: frozenset[str] = frozenset()
 
     def subset(self, rows: Sequence[int]) -> Evidence:
         rows = list(rows)
@@ -238,7 +242,90 @@ class Evidence:
             {k: v[rows] for k, v in self.signals.items()},
             self.posts[rows],
             {k: v[rows] for k, v in self.context.items()},
+            self.unknown,
         )
+
+
+# Signals a held-out training post cannot honestly have: the GNN was trained on its hashtags, and the
+# JACCARD and POPULAR links were computed by Cypher from every training post, itself included.
+HOLDOUT_UNKNOWN = frozenset({"gnn", "social", "popular_users"})
+
+
+def _without(corpus: Corpus, held: set[int]) -> tuple[Corpus, list[Target], dict[str, list[str]]]:
+    """The corpus without training rows ``held`` (same vocabulary, captions, embeddings and SIMILAR
+    lists; no links, no GNN), plus those rows as targets and their hashtags as truth."""
+    hist = corpus.history
+    inner = Corpus(
+        history=History([p for i, p in enumerate(hist.posts) if i not in held], hist.vocab),
+        texts=corpus.texts,
+        embeddings=corpus.embeddings,
+        similar=corpus.similar,
+        jaccard={},
+        popular=[],
+        gnn=None,
+        normalise=corpus.normalise,
+    )
+    posts = [hist.posts[i] for i in sorted(held)]
+    truth = {p.video_id: list(p.hashtags) for p in posts}
+    return inner, [Target(p.video_id, p.user_id) for p in posts], truth
+
+
+def holdout(corpus: Corpus, per_user: int = 1) -> tuple[Corpus, list[Target], dict[str, list[str]]]:
+    """More examples for the existing-user ranker: each user's latest ``per_user`` training posts.
+
+    Returns the corpus of the other training posts, the held-out posts as targets and their
+    hashtags as truth. Only users who keep at least one training post give any, so the held-out
+    posts' posters are existing users of the smaller corpus, as validation posters are of the full
+    one; the posts are each user's latest, as validation posts follow training in time. Nothing of
+    a held-out post reaches its own evidence (:data:`HOLDOUT_UNKNOWN`: what is left out).
+    """
+    held: set[int] = set()
+    for rows in corpus.history.by_user.values():  # newest first
+        held.update(rows[: min(per_user, len(rows) - 1)])
+    return _without(corpus, held)
+
+
+def holdout_newcomers(
+    corpus: Corpus, share: float, seed: int, limit: int = 5000
+) -> tuple[Corpus, list[Target], dict[str, list[str]]]:
+    """More examples for the cold-start ranker: every training post of a ``share`` of the users.
+
+    Those users are absent from the returned corpus, so their posts are what a newcomer's upload is
+    to the full one; at most ``limit`` posts (each held-out user's latest first) become targets.
+    """
+    hist = corpus.history
+    users = sorted(hist.by_user)
+    folds = max(2, round(1 / share)) if share > 0 else 0
+    if not folds or len(users) < 2:
+        return _without(corpus, set())
+    fold = user_folds(users, folds, seed)
+    out_users = [u for u, f in zip(users, fold.tolist(), strict=True) if f == 0]
+    held = {i for u in out_users for i in hist.by_user[u]}
+    inner, targets, truth = _without(corpus, held)
+    if len(targets) > limit:
+        keep = sorted(
+            range(len(targets)), key=lambda i: hist.posts[hist.row_of[targets[i].video_id]].created_at
+        )
+        chosen = set(keep[-limit:])
+        targets = [t for i, t in enumerate(targets) if i in chosen]
+        truth = {t.video_id: truth[t.video_id] for t in targets}
+    return inner, targets, truth
+
+
+def held_evidence(
+    held: tuple[Corpus, list[Target], dict[str, list[str]]] | None,
+    settings: EvidenceSettings,
+    *,
+    as_new_user: bool,
+    signals: Sequence[str],
+) -> tuple[Evidence, dict[str, list[str]]] | None:
+    """Evidence and truth of held-out posts (from :func:`holdout` or :func:`holdout_newcomers`), with
+    :data:`HOLDOUT_UNKNOWN` marked unknown; None when nothing was held out."""
+    if held is None or not held[1]:
+        return None
+    inner, targets, truth = held
+    ev = build_evidence(inner, targets, settings, as_new_user=as_new_user, signals=signals)
+    return replace(ev, unknown=HOLDOUT_UNKNOWN & frozenset(signals)), truth
 
 
 def _stacked(

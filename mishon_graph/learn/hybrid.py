@@ -8,10 +8,19 @@ has, trained to predict whether the video carries the hashtag. Its learned combi
 hand-set weights; it is fit on validation videos (never seen by the GNN's gradient steps) against
 training-only evidence, the same view the test videos get.
 
+Examples: the validation videos, plus held-out training posts (:func:`~mishon_graph.learn.evidence.holdout`:
+each user's latest post against the other training posts; for the cold-start ranker,
+:func:`~mishon_graph.learn.evidence.holdout_newcomers`: all posts of a fifth of the users against
+the rest), so a small validation split (new creators, short histories) still gives the trees
+enough to learn from. Signals such a post cannot honestly have (the GNN trained on it, links
+computed with it) are missing values for the trees, not zeros.
+
 It cannot silently lose to its parts: :func:`fit_ranker` measures, by user-grouped cross-fitting on
-the validation videos, the ranker's F1@K against every single signal's, and keeps the best of them
-(``chosen``) for scoring. The GNN's own validation figure is reported but not part of that choice:
-its epoch was selected on the same videos, so the figure is biased upwards.
+the validation videos only, the ranker's F1@K against every single signal's, and keeps a single
+signal instead (``chosen``) when it is clearly better: its paired bootstrap interval over the
+validation videos (level ``guard_level``) excludes 0. A difference inside the noise of a small
+validation split is level, and the ranker stays. The GNN's own validation figure is reported but
+not part of that choice: its epoch was selected on the same videos, so the figure is biased upwards.
 """
 
 from __future__ import annotations
@@ -23,7 +32,8 @@ import numpy as np
 
 from mishon_graph.errors import MishonError
 from mishon_graph.evaluation.baselines import tiebreak
-from mishon_graph.evaluation.metrics import f1_of_scores
+from mishon_graph.evaluation.bootstrap import paired_bootstrap
+from mishon_graph.evaluation.metrics import f1_of_scores, top_lists
 from mishon_graph.evaluation.signals import FLOAT32_TIEBREAK
 from mishon_graph.evaluation.tuned import user_folds
 from mishon_graph.learn.evidence import Evidence
@@ -48,6 +58,11 @@ class RankerSettings:
     monotonic: bool = False  # tried: within noise on validation (Twitter, TMALL shape)
     folds: int = 3
     seed: int = 42
+    holdout: int = 1  # latest training posts per user added as examples (0: validation videos only)
+    newcomers: float = 0.2  # share of users whose training posts the cold-start ranker also learns on
+    # A single signal replaces the ranker only when its validation F1@K is higher with a paired
+    # bootstrap interval of this level excluding 0 (0: whenever its point estimate is higher).
+    guard_level: float = 0.9
 
 
 def signal_ranks(values: np.ndarray) -> np.ndarray:
@@ -91,7 +106,11 @@ def features(ev: Evidence, names: Sequence[str], rows: np.ndarray, cols: np.ndar
         parts.append(signal_ranks(s)[rows, cols])
     parts.append(np.log1p(ev.posts[rows]))
     parts += [ev.context[key][rows] for key in sorted(ev.context)]
-    return np.stack(parts, axis=1).astype(np.float32)
+    out = np.stack(parts, axis=1).astype(np.float32)
+    for i, name in enumerate(names):
+        if name in ev.unknown:
+            out[:, 2 * i : 2 * i + 2] = np.nan  # the trees route missing values on their own
+    return out
 
 
 def _labels(
@@ -184,14 +203,19 @@ class Ranker:
         return _dense(len(ev.targets), len(self.vocab), rows, cols, prob, fallback)
 
 
-def _fit_model(ev: Evidence, truth, vocab, names, settings):
+def _fit_model(parts: Sequence[tuple[Evidence, Mapping[str, Sequence[str]]]], vocab, names, settings):
+    """One tree ensemble on the candidates of every ``(evidence, truth)`` part (None: nothing to learn)."""
     index = {h: i for i, h in enumerate(vocab)}
-    rows, cols = candidates(ev, names, settings.per_signal)
-    y = _labels(ev, truth, index, rows, cols)
-    if not len(rows) or y.all() or not y.any():
+    xs, ys = [], []
+    for ev, truth in parts:
+        rows, cols = candidates(ev, names, settings.per_signal)
+        xs.append(features(ev, names, rows, cols))
+        ys.append(_labels(ev, truth, index, rows, cols))
+    y = np.concatenate(ys) if ys else np.zeros(0, dtype=bool)
+    if not len(y) or y.all() or not y.any():
         return None
-    model = _model(settings, monotonic_constraints(names, len(ev.context)))
-    model.fit(features(ev, names, rows, cols), y)
+    model = _model(settings, monotonic_constraints(names, len(parts[0][0].context)))
+    model.fit(np.concatenate(xs), y)
     return model
 
 
@@ -204,6 +228,7 @@ def fit_ranker(
     *,
     k: int = 5,
     guard: bool = True,
+    extra: tuple[Evidence, Mapping[str, Sequence[str]]] | None = None,
 ) -> Ranker:
     """Fit on validation evidence ``ev`` with ground truth ``truth``; cross-fit to measure it.
 
@@ -215,23 +240,56 @@ def fit_ranker(
         settings: Candidate and tree settings.
         k: The cut-off the guard compares at.
         guard: Keep the best single signal when it beats the cross-fitted ranker.
+        extra: More training examples ``(evidence, truth)`` (held-out training posts, see
+            :func:`~mishon_graph.learn.evidence.holdout`): added to every fit, never scored by the
+            guard, which measures on the validation videos only.
     """
     names = tuple(names)
     if not ev.targets:
         raise MishonError("mishon+ needs validation videos to learn from: none have hashtags")
     ranker = Ranker(names, settings, list(vocab))
-    oof = cross_fit(ev, truth, vocab, names, settings)
+    oof = cross_fit(ev, truth, vocab, names, settings, extra=extra)
     ranker.validation[RANKER] = f1_at(oof, ev, vocab, truth, k)
     for name in names:
         if ev.signals[name].any():
             ranker.validation[name] = f1_at(signal_only(ev, name), ev, vocab, truth, k)
     fair = [m for m in ranker.validation if m not in SELECTED_ON_VALIDATION]
     best = max(fair, key=lambda m: (ranker.validation[m], m == RANKER))
-    if guard and best != RANKER:
+    alone = signal_only(ev, best) if best != RANKER else None
+    if guard and alone is not None and _clearly_better(alone, oof, ev, vocab, truth, k, settings):
         ranker.chosen = best
         return ranker
-    ranker.model = _fit_model(ev, truth, vocab, names, settings)
+    ranker.model = _fit_model([(ev, truth), *([extra] if extra else [])], vocab, names, settings)
     return ranker
+
+
+def _clearly_better(
+    a: np.ndarray,
+    b: np.ndarray,
+    ev: Evidence,
+    vocab: Sequence[str],
+    truth: Mapping[str, Sequence[str]],
+    k: int,
+    settings: RankerSettings,
+) -> bool:
+    """Scores ``a`` beat ``b`` at F1@K on the targets of ``ev``: by the paired bootstrap at
+    ``settings.guard_level`` (its interval excludes 0), or by the point estimate when that is 0."""
+    ids = [t.video_id for t in ev.targets]
+    if settings.guard_level <= 0:
+        return f1_at(a, ev, vocab, truth, k) > f1_at(b, ev, vocab, truth, k)
+    scored = {v: truth[v] for v in ids if truth.get(v)}
+    if not scored:
+        return False
+    diff = paired_bootstrap(
+        top_lists(a, ids, vocab, k),
+        top_lists(b, ids, vocab, k),
+        scored,
+        k,
+        replicates=1000,
+        level=settings.guard_level,
+        seed=settings.seed,
+    )
+    return diff.low > 0
 
 
 def cross_fit(
@@ -240,8 +298,11 @@ def cross_fit(
     vocab: Sequence[str],
     names: Sequence[str],
     settings: RankerSettings,
+    *,
+    extra: tuple[Evidence, Mapping[str, Sequence[str]]] | None = None,
 ) -> np.ndarray:
-    """Out-of-fold scores: each user-grouped fold is scored by a ranker fit on the other folds."""
+    """Out-of-fold scores: each user-grouped fold is scored by a ranker fit on the other folds (plus
+    ``extra``, see :func:`fit_ranker`)."""
     fold = user_folds([t.user_id for t in ev.targets], settings.folds, settings.seed)
     out = np.zeros((len(ev.targets), len(vocab)), dtype=np.float32)
     for f in range(max(settings.folds, 2)):
@@ -250,7 +311,8 @@ def cross_fit(
         if not len(test):
             continue
         part = ev.subset(test)
-        model = _fit_model(ev.subset(train), truth, vocab, names, settings) if len(train) else None
+        parts = [(ev.subset(train), truth)] if len(train) else []
+        model = _fit_model(parts + ([extra] if extra else []), vocab, names, settings) if parts else None
         r = Ranker(tuple(names), settings, list(vocab), model=model)
         out[test] = r.score(part)
     return out

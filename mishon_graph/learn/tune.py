@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 from mishon_graph.evaluation.baselines import Target
-from mishon_graph.learn.evidence import Corpus, Evidence, EvidenceSettings, build_evidence
+from mishon_graph.learn.evidence import Corpus, EvidenceSettings, build_evidence, held_evidence, holdout
 from mishon_graph.learn.hybrid import RankerSettings, cross_fit, f1_at
 
 HALF_LIVES = (2.0, 4.0, 8.0, 16.0, 32.0, 1e9)
@@ -88,16 +88,20 @@ def tune(
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     vocab = list(corpus.history.vocab)
-    cache: dict[tuple, Evidence] = {}
+    cache: dict[tuple, tuple] = {}
+    held = holdout(corpus, start[1].holdout) if start[1].holdout > 0 else None
     t0 = time.monotonic()
 
     def objective_for(ev_s: EvidenceSettings, rk_s: RankerSettings) -> float:
         key = (ev_s.half_life, ev_s.knn, ev_s.text_knn)
         if key not in cache:
             cache.clear()  # one evidence set in memory at a time
-            cache[key] = build_evidence(corpus, valid, ev_s, signals=names)
-        ev = cache[key]
-        return f1_at(cross_fit(ev, truth, vocab, names, rk_s), ev, vocab, truth, k)
+            cache[key] = (
+                build_evidence(corpus, valid, ev_s, signals=names),
+                held_evidence(held, ev_s, as_new_user=False, signals=names),
+            )
+        ev, extra = cache[key]
+        return f1_at(cross_fit(ev, truth, vocab, names, rk_s, extra=extra), ev, vocab, truth, k)
 
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
     study.enqueue_trial(_params(*start))
@@ -125,5 +129,8 @@ def tune(
         monotonic=best["monotonic"],
         folds=start[1].folds,
         seed=seed,
+        holdout=start[1].holdout,
+        newcomers=start[1].newcomers,
+        guard_level=start[1].guard_level,
     )
     return TuneResult(ev_best, rk_best, best["f1"], trials[0]["f1"], trials, time.monotonic() - t0)

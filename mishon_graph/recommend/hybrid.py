@@ -35,6 +35,9 @@ from mishon_graph.learn.evidence import (
     Corpus,
     EvidenceSettings,
     build_evidence,
+    held_evidence,
+    holdout,
+    holdout_newcomers,
 )
 from mishon_graph.learn.hybrid import Ranker, RankerSettings, fit_ranker
 from mishon_graph.recommend.baseline_runs import read_embeddings
@@ -203,7 +206,8 @@ def read_inputs(
     truth = read_truth(runner, constants.VALID, "existing")
     valid = [t for t in valid if truth.get(t.video_id)]
     targets, target_texts = read_targets(runner, split, "all")
-    ids = sorted({t.video_id for t in valid} | {t.video_id for t in targets})
+    # training videos too: held out, they are the ranker's extra examples (learn.evidence.holdout)
+    ids = sorted({t.video_id for t in valid} | {t.video_id for t in targets} | {p.video_id for p in posts})
     jaccard, popular = read_links(runner)
     embeddings = read_embeddings(runner, [constants.TRAIN, constants.VALID, split])
     similar = read_similar(runner, ids, config.batch_rows)
@@ -292,14 +296,27 @@ def fit_hybrid(
     if not names:
         raise MishonError("mishon+ needs at least one signal")
     ev_valid = build_evidence(corpus, inputs.valid, settings.evidence, signals=names)
-    existing = fit_ranker(ev_valid, inputs.valid_truth, vocab, names, settings.ranker, k=k)
+    rs = settings.ranker
+    held = {
+        False: holdout(corpus, rs.holdout) if rs.holdout > 0 else None,
+        True: holdout_newcomers(corpus, rs.newcomers, rs.seed) if rs.newcomers > 0 else None,
+    }
+
+    def extra(as_new_user: bool, sig: tuple[str, ...]):
+        return held_evidence(held[as_new_user], settings.evidence, as_new_user=as_new_user, signals=sig)
+
+    existing = fit_ranker(
+        ev_valid, inputs.valid_truth, vocab, names, settings.ranker, k=k, extra=extra(False, names)
+    )
     cold_names = tuple(s for s in names if s not in USER_SIGNALS)
     if cold is None:
         cold = any(corpus.history.posts_of(t.user_id) == 0 for t in inputs.targets)
     cold_ranker = None
     if cold and cold_names:
         ev_new = build_evidence(corpus, inputs.valid, settings.evidence, as_new_user=True, signals=cold_names)
-        cold_ranker = fit_ranker(ev_new, inputs.valid_truth, vocab, cold_names, settings.ranker, k=k)
+        cold_ranker = fit_ranker(
+            ev_new, inputs.valid_truth, vocab, cold_names, settings.ranker, k=k, extra=extra(True, cold_names)
+        )
     return HybridModel(vocab, settings.evidence, existing, cold_ranker, names, cold_names)
 
 

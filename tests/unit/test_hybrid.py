@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from mishon_graph.evaluation.baselines import Target
 from mishon_graph.evaluation.signals import History, Post
-from mishon_graph.learn.evidence import Corpus, Evidence, build_evidence
-from mishon_graph.learn.hybrid import RANK_CAP, RANKER, RankerSettings, candidates, fit_ranker, signal_ranks
+from mishon_graph.learn.evidence import Corpus, Evidence, build_evidence, holdout, holdout_newcomers
+from mishon_graph.learn.hybrid import (
+    RANK_CAP,
+    RANKER,
+    RankerSettings,
+    candidates,
+    features,
+    fit_ranker,
+    signal_ranks,
+)
 
 VOCAB = ["a", "b", "c", "d"]
 
@@ -103,3 +113,84 @@ def test_guard_does_not_compare_with_the_gnn_selected_on_validation() -> None:
     ranker = fit_ranker(ev, truth, VOCAB, ["gnn", "noise"], RankerSettings(min_samples_leaf=10_000), k=1)
     assert ranker.validation["gnn"] > ranker.validation[RANKER]  # reported...
     assert ranker.chosen != "gnn"  # ...but never chosen on its in-sample figure
+
+
+def _corpus() -> Corpus:
+    posts = [
+        Post("a1", "ua", "2024-01-01", ("cat",)),
+        Post("a2", "ua", "2024-01-03", ("dog",)),  # ua's latest
+        Post("b1", "ub", "2024-01-02", ("cat", "dog")),  # ub's only post: never held out
+        Post("c1", "uc", "2024-01-01", ("dog",)),
+        Post("c2", "uc", "2024-01-02", ("dog",)),
+        Post("c3", "uc", "2024-01-04", ("cat",)),  # uc's latest
+    ]
+    ids = [p.video_id for p in posts]
+    return Corpus(
+        history=History(posts, ["cat", "dog"]),
+        texts={v: "" for v in ids},
+        embeddings={"textual": {v: [1.0, float(i)] for i, v in enumerate(ids)}},
+        similar={},
+        jaccard={"ua": [("uc", 0.5)]},
+        popular=[("uc", 0.3)],
+        gnn={v: np.ones(2, dtype=np.float32) for v in ids},
+    )
+
+
+def test_holdout_takes_each_users_latest_post_and_none_of_it_reaches_its_evidence() -> None:
+    corpus = _corpus()
+    inner, targets, truth = holdout(corpus, per_user=1)
+    assert targets == [Target("a2", "ua"), Target("c3", "uc")]
+    assert truth == {"a2": ["dog"], "c3": ["cat"]}
+    assert [p.video_id for p in inner.history.posts] == ["a1", "b1", "c1", "c2"]
+    assert list(inner.history.vocab) == ["cat", "dog"]  # same columns
+    assert inner.gnn is None and not inner.jaccard and not inner.popular  # computed with the held posts
+    ev = build_evidence(inner, targets)
+    # ua's history without a2 is all cat; uc's without c3 is all dog: the held hashtag is absent
+    assert ev.signals["history"].tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    assert ev.posts.tolist() == [1.0, 2.0]
+    assert [t.video_id for t in holdout(corpus, per_user=5)[1]] == ["a2", "c2", "c3"]  # one post kept each
+
+
+def test_holdout_newcomers_removes_whole_users() -> None:
+    corpus = _corpus()
+    inner, targets, truth = holdout_newcomers(corpus, share=0.5, seed=0)
+    gone = {t.user_id for t in targets}
+    assert gone and gone.isdisjoint(inner.history.by_user)  # newcomers to the inner corpus
+    users = {p.user_id for p in corpus.history.posts}
+    assert gone | set(inner.history.by_user) == users
+    assert {t.video_id for t in targets} == {p.video_id for p in corpus.history.posts if p.user_id in gone}
+    assert all(truth[t.video_id] for t in targets)
+    capped = holdout_newcomers(corpus, share=0.5, seed=0, limit=1)[1]
+    assert len(capped) == 1 and capped[0] == max(targets, key=lambda t: corpus.history.posts[
+        corpus.history.row_of[t.video_id]].created_at)
+    assert holdout_newcomers(corpus, share=0.0, seed=0)[1] == []
+
+
+def test_unknown_signals_are_missing_features_and_the_extra_examples_teach_the_ranker() -> None:
+    ev, truth = _evidence(8, np.random.default_rng(3))
+    rows, cols = candidates(ev, ["good", "noise"], per_signal=2)
+    x = features(replace(ev, unknown=frozenset({"noise"})), ["good", "noise"], rows, cols)
+    assert np.isnan(x[:, 2:4]).all() and not np.isnan(x[:, :2]).any() and not np.isnan(x[:, 4:]).any()
+    # 8 validation videos teach nothing alone (min_samples_leaf 50); 300 extra examples do
+    extra, extra_truth = _evidence(300, np.random.default_rng(4))
+    extra = replace(extra, targets=[Target(f"x{i}", t.user_id) for i, t in enumerate(extra.targets)])
+    extra_truth = {f"x{i}": extra_truth[f"v{i}"] for i in range(300)}
+    settings = RankerSettings(min_samples_leaf=50, max_iter=50, guard_level=0.0)
+    alone = fit_ranker(ev, truth, VOCAB, ["good", "noise"], settings, k=1, guard=False)
+    more = (extra, extra_truth)
+    helped = fit_ranker(ev, truth, VOCAB, ["good", "noise"], settings, k=1, guard=False, extra=more)
+    assert helped.validation[RANKER] == 1.0 > alone.validation[RANKER]
+
+
+def test_guard_switches_only_when_the_single_signal_is_clearly_better() -> None:
+    ev, truth = _evidence(60, np.random.default_rng(1))
+    weak = RankerSettings(min_samples_leaf=10_000)
+    # perfect signal vs a ranker that learns nothing: the bootstrap interval excludes 0
+    assert fit_ranker(ev, truth, VOCAB, ["good", "noise"], weak, k=1).chosen == "good"
+    # noise that happens to hit 2 of 6 videos where the ranker hits 1: the point estimate switches,
+    # the bootstrap calls it level and keeps the ranker
+    few, few_truth = _evidence(6, np.random.default_rng(10))
+    point = fit_ranker(few, few_truth, VOCAB, ["noise"], replace(weak, guard_level=0.0), k=1)
+    assert (point.validation[RANKER], point.validation["noise"]) == (1 / 6, 2 / 6)
+    assert point.chosen == "noise"
+    assert fit_ranker(few, few_truth, VOCAB, ["noise"], weak, k=1).chosen == RANKER
