@@ -31,6 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from readme_blocks import markers, replace_block
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
 MAIN = "MISHON+"
@@ -219,8 +221,7 @@ def keep_reports(name: str, home: Path, docs: Path) -> Path:
     return dest
 
 
-README_BEGIN = "<!-- quality:begin (written by benchmarks/quality.py; do not edit by hand) -->"
-README_END = "<!-- quality:end -->"
+README_BEGIN, README_END = markers("quality", "benchmarks/quality.py")
 
 
 def readme_block(records: list[dict[str, Any]], docs_rel: str) -> str:
@@ -278,12 +279,7 @@ def readme_block(records: list[dict[str, Any]], docs_rel: str) -> str:
 
 
 def update_readme(readme: Path, block: str) -> None:
-    text = readme.read_text(encoding="utf-8")
-    if README_BEGIN not in text or README_END not in text:
-        raise SystemExit(f"{readme}: no quality block markers")
-    head, rest = text.split(README_BEGIN, 1)
-    _, tail = rest.split(README_END, 1)
-    readme.write_text(head + block + tail, encoding="utf-8")
+    replace_block(readme, README_BEGIN, README_END, block)
 
 
 def gnn_meta(path: Path) -> dict[str, Any]:

@@ -360,7 +360,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--neo4j-user", default="neo4j")
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--from-json", type=Path, help="Measure nothing: read the JSON of an earlier run (with --readme)."
+    )
+    parser.add_argument(
+        "--readme", action="store_true", help="Rewrite README.md's performance table from this run's JSON."
+    )
     args = parser.parse_args(argv)
+    if args.from_json:
+        doc = json.loads(args.from_json.read_text(encoding="utf-8"))
+        if args.readme:
+            write_readme(doc)
+        print(summary(doc))
+        return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     unknown = [s for s in sizes if s not in PRESET_BY_SIZE]
     if unknown:
@@ -389,7 +401,16 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_text(text + "\n", encoding="utf-8")
     print(text)
     print(summary(doc), file=sys.stderr)
+    if args.readme:
+        write_readme(doc)
     return 0
+
+
+def write_readme(doc: dict[str, Any]) -> None:
+    from perf_readme import BEGIN, END, perf_block
+    from readme_blocks import replace_block
+
+    replace_block(Path(__file__).resolve().parent.parent / "README.md", BEGIN, END, perf_block(doc))
 
 
 def summary(doc: dict[str, Any]) -> str:

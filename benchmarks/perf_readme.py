@@ -1,0 +1,147 @@
+"""The README's performance table, rendered from one ``benchmarks/run.py`` JSON document (no I/O)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from readme_blocks import markers
+
+BEGIN, END = markers("performance", "benchmarks/run.py --from-json --readme")
+
+# (label, stages summed for the time cells); each row's note comes from ``_notes``
+ROWS: list[tuple[str, tuple[str, ...]]] = [
+    ("generate + load", ("generate", "load")),
+    ("ingest (batched `UNWIND`)", ("ingest",)),
+    ("graph: JACCARD (Cypher)", ("graph.jaccard",)),
+    ("graph: POPULAR", ("graph.popularity",)),
+    ("graph: USES", ("graph.uses",)),
+    ("graph: SIMILAR (3 modalities, k = 10)", ("graph.similar",)),
+    ("export to PyG", ("export",)),
+    ("training, full-batch (per epoch)", ("train.full_batch_2ep",)),
+    ("training, mini-batch (per batch of 1,024 seeds)", ("train.mini_batch_4batches",)),
+    ("score test videos", ("recommend.score",)),
+    ("write back RECOMMENDS (top 10)", ("recommend.write",)),
+    ("evaluate (from Neo4j)", ("evaluate",)),
+]
+
+
+def _secs(x: float) -> str:
+    return f"{x:.1f} s" if x < 100 else f"{x:,.0f} s"
+
+
+def _gb(mb: float) -> str:
+    return f"{mb / 1024:.1f} GB"
+
+
+def _cell(doc: dict[str, Any], size: str, stages: tuple[str, ...]) -> str:
+    by = {(r["stage"], str(r["size"])): r for r in doc["stages"]}
+    rows = [by.get((s, size)) for s in stages]
+    if any(r is None for r in rows):
+        return "-"
+    seconds = sum(r["seconds"] for r in rows)
+    detail = doc["sizes"][size]
+    if stages == ("train.full_batch_2ep",):
+        seconds = detail["train.full"]["seconds_per_epoch"]
+    elif stages == ("train.mini_batch_4batches",):
+        seconds = detail["train.mini"]["seconds_per_batch"]
+    peak = max(r["peak_rss_python_mb"] for r in rows)
+    return f"{_secs(seconds)} ({_gb(peak)})"
+
+
+def _growth(doc: dict[str, Any], stages: tuple[str, ...]) -> str:
+    values = [doc["growth_exponent"].get(s) for s in stages]
+    if any(v is None for v in values):
+        return "-"
+    text = " / ".join(f"{v:.2f}" for v in values)
+    return f"**{text}**" if any(v > 1.15 for v in values) else text
+
+
+def _similar_note(detail: dict[str, Any]) -> str:
+    sim = detail["graph.similar"]["similar"]
+    modes = sorted(set(sim.get("knn", {}).values()))
+    recall = [r for r in sim.get("recall", {}).values() if r is not None]
+    text = f"{'/'.join(modes) or 'exact'}, {sim['edges']:,} edges"
+    if recall:
+        text += f", recall of the exact edges {min(recall):.3f}-{max(recall):.3f}"
+    return text
+
+
+def _notes(doc: dict[str, Any], sizes: list[str]) -> dict[str, str]:
+    first = sizes[0]
+    d1 = doc["sizes"][first]
+    notes: dict[str, str] = {}
+    side = doc.get("side_by_side", {}).get("ingest_batched_vs_naive")
+    if side:
+        notes["ingest (batched `UNWIND`)"] = (
+            f"side by side at {first}x: batched writer **{side['ratio']}x** the naive "
+            f"one-transaction-per-row writer ({side['batched']['posts_per_s']:,.0f} vs "
+            f"{side['naive']['posts_per_s']:,.1f} posts/s; "
+            f"rounds {', '.join(f'{x}x' for x in side['ratio_per_round'])}; target {side['target_ratio']}x)"
+        )
+    jac = [doc["sizes"][s]["jaccard_vs_reference"] for s in sizes]
+    notes["graph: JACCARD (Cypher)"] = "Cypher / scipy.sparse reference (read + compute): " + ", ".join(
+        f"{j['ratio_cypher_over_reference']}x" for j in jac
+    )
+    pop = [doc["sizes"][s]["graph.popularity"]["popularity"]["edges"] for s in sizes]
+    edges = " -> ".join(f"{e:,}" for e in pop)
+    notes["graph: POPULAR"] = f"edges {edges} (alpha x users x cold-start users, Algorithm 1)"
+    notes["graph: SIMILAR (3 modalities, k = 10)"] = "; ".join(
+        f"{s}x: {_similar_note(doc['sizes'][s])}" for s in sizes
+    )
+    full = d1["train.full"]
+    notes["training, full-batch (per epoch)"] = (
+        f"paper: {full['paper_t4_seconds_per_epoch']} s/epoch on a Tesla T4 (Table 11): "
+        f"**{full['speedup_vs_paper']}x** fewer seconds on {doc['machine']['cpu_cores']} CPU cores "
+        f"at {first}x (64-d synthetic units)"
+    )
+    notes["training, mini-batch (per batch of 1,024 seeds)"] = "; ".join(
+        f"{s}x: a 2-hop sample (fanout {m['fanout']}) covers {m['sampled_videos_per_batch']:,} videos, "
+        f"epoch estimate {_secs(m['seconds_per_epoch_estimate'])}"
+        for s, m in ((s, doc["sizes"][s]["train.mini"]) for s in sizes)
+    )
+    notes["score test videos"] = "test videos x the whole vocabulary (" + " -> ".join(
+        f"{doc['sizes'][s]['ingest']['preprocess']['vocabulary']:,}" for s in sizes
+    ) + " hashtags)"
+    return notes
+
+
+def perf_block(doc: dict[str, Any]) -> str:
+    """The performance table (markers included) for one run of ``benchmarks/run.py``."""
+    sizes = list(doc["sizes"])
+    notes = _notes(doc, sizes)
+    head = "| stage | " + " | ".join(f"{s}x: time (peak RSS)" for s in sizes) + " | growth | note |"
+    lines = [BEGIN, head, "|---|" + "---|" * len(sizes) + "---|---|"]
+    for label, stages in ROWS:
+        cells = " | ".join(_cell(doc, s, stages) for s in sizes)
+        lines.append(f"| {label} | {cells} | {_growth(doc, stages)} | {notes.get(label, '')} |")
+    q = {s: {r["query"]: r for r in doc["sizes"][s]["queries"]} for s in sizes}
+    cells = " | ".join(
+        f"p50 {q[s]['top_hashtags']['p50_ms']:.0f} / {q[s]['why']['p50_ms']:.0f} ms, "
+        f"p99 {q[s]['top_hashtags']['p99_ms']:.0f} / {q[s]['why']['p99_ms']:.0f} ms"
+        for s in sizes
+    )
+    first = doc["sizes"][sizes[0]]["queries"][0]
+    lines.append(
+        f"| query `top_hashtags` / `why`, {first['clients']} clients x {first['requests']} requests "
+        f"| {cells} | - | latency per request |"
+    )
+    feat = doc.get("side_by_side", {}).get("features_offline")
+    if feat:
+        lines.append(
+            f"| features, offline encoders ({feat['videos']} real clips) "
+            f"| {feat['videos_per_second']} videos/s"
+            + " | -" * (len(sizes) - 1)
+            + f" | - | decode {feat['decode_videos_per_second']} videos/s, encode "
+            f"{feat['encode_videos_per_second']} videos/s, {feat['torch_threads']} torch threads |"
+        )
+    flagged = doc.get("flagged_superlinear", {})
+    lines.append("")
+    lines.append(
+        f"Machine: {doc['machine']['cpu_cores']} CPU cores, {doc['machine']['memory_gb']} GB, GPU: "
+        f"{doc['machine']['gpu'] or 'none'}; {doc['total_seconds']:,.0f} s in all. Growth exponent = "
+        "log(t_large / t_small) / log(size ratio); above 1.15 (bold): "
+        + (", ".join(f"`{k}` {v}" for k, v in flagged.items()) or "none")
+        + "."
+    )
+    lines.append(END)
+    return "\n".join(lines)
