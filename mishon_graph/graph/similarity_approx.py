@@ -17,6 +17,12 @@ entries (row keeps neighbour) that the approximate search kept for the same rows
 counts every pair >= theta; here that count is estimated from the same rows (directed entries >=
 theta per sampled row, times n / 2), exact when the sample is every row.
 
+Search breadth: the sampled rows' exact k best are computed first; their approximate search starts at
+``efSearch`` 64 and doubles (up to 1024) until their recall reaches :data:`RECALL_TARGET`, then every
+row is searched at that breadth (a row's kept neighbours depend on its own candidates only, so the
+sampled rows get the same result in both searches). Data whose neighbourhoods are crowded (many
+near-identical vectors) thus costs more search time instead of losing edges.
+
 Scaling: HNSW build and search grow as about n log n * d (M links per node: memory n * (d + 2M)
 floats); the exact path's n^2 * d is avoided. The sample costs ``sample * n * d``.
 When faiss reports GPUs, the candidates come from a brute-force GPU index instead (exact top-k in
@@ -51,7 +57,9 @@ from mishon_graph.graph.similarity import (
 APPROX_MIN_ROWS = 20_000
 HNSW_M = 32  # links per node
 HNSW_EF_CONSTRUCTION = 40
-HNSW_EF_SEARCH = 64
+HNSW_EF_SEARCH = 64  # first search breadth; doubled while the sampled recall is under the target
+RECALL_TARGET = 0.97
+EF_SEARCH_MAX = 1024
 EXTRA = 10  # candidates beyond k per query, so a near-tie just past the k-th is still seen
 RECALL_SAMPLE = 500
 _GATHER_BYTES = 32 * 1024 * 1024  # float64 rows gathered at once to recompute candidate cosines
@@ -116,14 +124,21 @@ def approx_similar_pairs(
     if n < 2:
         return SimilarPairs([], [], np.zeros(0), 0, zero_vectors, mode="approx", recall=1.0)
     width = min(n, knn_cap + EXTRA + 1)  # + 1: a node finds itself
-    gr, c = _approx_kept(xn, width, max(ef_search, width), theta, knn_cap)
+    rows = _sample_rows(n, sample, seed)
+    truth, directed = _sample_truth(xn, rows, theta, knn_cap) if len(rows) else (None, 0)
+    index, ef = _index(xn, width, max(ef_search, width))
+    while truth is not None and ef < EF_SEARCH_MAX and hasattr(index, "hnsw"):
+        gr, c = _search(index, xn, rows, width, theta, knn_cap)
+        if _recall(truth, rows, gr, c, n) >= RECALL_TARGET:
+            break
+        ef = min(2 * ef, EF_SEARCH_MAX)
+        index.hnsw.efSearch = ef
+    gr, c = _search(index, xn, np.arange(n), width, theta, knn_cap)
     keys = np.unique(pair_keys(gr, c, n))
     lo, hi = keys // n, keys % n
     weight = pair_cosines(xn, lo, hi)
-    rows = _sample_rows(n, sample, seed)
-    if len(rows):
-        recall, directed = _sampled_recall(xn, rows, theta, knn_cap, gr, c)
-        before_cap = round(directed * n / len(rows) / 2)
+    if truth is not None:
+        recall, before_cap = _recall(truth, rows, gr, c, n), round(directed * n / len(rows) / 2)
     else:
         recall, before_cap = None, len(keys)
     kept_ids = [sorted_ids[i] for i in keep]
@@ -139,10 +154,13 @@ def approx_similar_pairs(
     )
 
 
-def _approx_kept(
-    xn: np.ndarray, width: int, ef_search: int, theta: float, k: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Directed entries (row, neighbour) each row keeps among its ``width`` nearest by inner product."""
+def _step(width: int, d: int) -> int:
+    return max(1, _GATHER_BYTES // (8 * width * d))  # the exact recomputation gathers rows * width * d
+
+
+def _index(xn: np.ndarray, width: int, ef_search: int):
+    """An inner-product index over the rows of ``xn`` (HNSW; a brute-force GPU index when faiss sees
+    GPUs) and its search breadth."""
     import faiss  # lazy: importing the package stays cheap
 
     n, d = xn.shape
@@ -152,15 +170,23 @@ def _approx_kept(
         index = faiss.IndexHNSWFlat(d, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         index.hnsw.efSearch = ef_search
-    step = max(1, _GATHER_BYTES // (8 * width * d))  # the exact recomputation gathers rows * width * d
+    step = _step(width, d)
     for start in range(0, n, step):
         index.add(np.ascontiguousarray(xn[start : start + step], dtype=np.float32))
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
-    for start in range(0, n, step):
-        q = np.ascontiguousarray(xn[start : start + step], dtype=np.float32)
-        _, found = index.search(q, width)
-        r = np.repeat(np.arange(start, start + len(q)), width)
+    return index, ef_search
+
+
+def _search(
+    index, xn: np.ndarray, queries: np.ndarray, width: int, theta: float, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Directed entries (row, neighbour) each row of ``queries`` keeps among its ``width`` nearest."""
+    step = _step(width, xn.shape[1])
+    rows: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    cols: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    for start in range(0, len(queries), step):
+        block = queries[start : start + step]
+        _, found = index.search(np.ascontiguousarray(xn[block], dtype=np.float32), width)
+        r = np.repeat(block, width)
         f = found.reshape(-1)
         ok = (f >= 0) & (f != r)  # -1: fewer than width found; a node is not its own neighbour
         r, f = kept_neighbours(r[ok], f[ok], xn, theta, k)  # a row's candidates all lie in this chunk
@@ -177,15 +203,13 @@ def _sample_rows(n: int, sample: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size=sample, replace=False))
 
 
-def _sampled_recall(
-    xn: np.ndarray, rows: np.ndarray, theta: float, k: int, gr: np.ndarray, c: np.ndarray
-) -> tuple[float, int]:
-    """Share of the sampled rows' exact k best that ``(gr, c)`` kept too, and the sampled rows'
-    directed entries >= theta (for the ``before_cap`` estimate)."""
+def _sample_truth(xn: np.ndarray, rows: np.ndarray, theta: float, k: int) -> tuple[np.ndarray, int]:
+    """The sampled rows' exact k best as ``row * n + neighbour`` keys, and their directed entries
+    >= theta (for the ``before_cap`` estimate)."""
     n = len(xn)
     x32 = torch.from_numpy(xn.astype(np.float32))
     step = block_rows(n)
-    truth: list[np.ndarray] = []
+    truth: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
     directed = 0
     for start in range(0, len(rows), step):
         block = rows[start : start + step]
@@ -195,9 +219,13 @@ def _sampled_recall(
         r, cc = top_candidates(scores, theta, k)
         er, ec = kept_neighbours(block[r], cc, xn, theta, k)
         truth.append(er.astype(np.int64) * n + ec)
-    exact = np.concatenate(truth)
+    return np.concatenate(truth), directed
+
+
+def _recall(exact: np.ndarray, rows: np.ndarray, gr: np.ndarray, c: np.ndarray, n: int) -> float:
+    """Share of the sampled rows' exact entries ``exact`` that ``(gr, c)`` kept too."""
     if not len(exact):
-        return 1.0, directed
+        return 1.0
     mine = np.isin(gr, rows)
     found = gr[mine].astype(np.int64) * n + c[mine]
-    return float(np.isin(exact, found).mean()), directed
+    return float(np.isin(exact, found).mean())

@@ -142,3 +142,20 @@ def test_compute_pairs_follows_the_config(monkeypatch) -> None:
     assert compute_pairs(ids, x, Config(theta=0.5, knn_cap=None)).mode == "exact"
     forced = compute_pairs(ids, x, Config(theta=0.5, knn_cap=3, knn_mode="approx"))
     assert _as_dict(forced) == _as_dict(exact)
+
+
+def test_search_breadth_grows_until_the_sampled_recall_reaches_the_target(monkeypatch) -> None:
+    """One crowded cluster (4,000 near neighbours of each other): the narrowest search misses edges;
+    doubling efSearch on the sampled rows brings the recall over the target."""
+    n = 4000
+    x = clustered(n, 64, seed=3, per_cluster=n)
+    ids = [f"v{i:05d}" for i in range(n)]
+    monkeypatch.setattr(similarity_approx, "EF_SEARCH_MAX", 1)  # no growth
+    narrow = approx_similar_pairs(ids, x, 0.3, 10, ef_search=1, sample=500)
+    monkeypatch.undo()
+    grown = approx_similar_pairs(ids, x, 0.3, 10, ef_search=1, sample=500)
+    assert narrow.recall < similarity_approx.RECALL_TARGET <= grown.recall
+    exact = similar_pairs(ids, x, 0.3, 10)
+    truth = set(zip(exact.a, exact.b, strict=True))
+    found = set(zip(grown.a, grown.b, strict=True))
+    assert len(truth & found) / len(truth) >= similarity_approx.RECALL_TARGET
