@@ -23,12 +23,15 @@ from pathlib import Path
 import torch
 
 from mishon_graph.config import Config
-from mishon_graph.features import media
+from mishon_graph.features.decoding import decode_spec, decode_video
 from mishon_graph.features.encoders import build_encoders, resolve_device
 
 CLIPS = ("bigbuckbunny.mp4", "bikes.mp4", "carphone_pristine.mp4")
 CAPTIONS = ("a rabbit wakes up in a sunny meadow", "mountain bikers racing down a dusty trail",
             "a man in a suit talking on his phone in a car")
+
+
+WANT = frozenset({"visual", "acoustic"})
 
 
 def clip_paths() -> list[Path]:
@@ -44,6 +47,7 @@ def run(profile: str, videos: int, batch: int, device: str, home: Path) -> dict[
     t0 = time.perf_counter()
     encoders = build_encoders(config, ("visual", "acoustic", "textual"))
     load_s = time.perf_counter() - t0
+    spec = decode_spec(encoders, config)  # the features step's own decoding
     paths = clip_paths()
     items = [(paths[i % len(paths)], CAPTIONS[i % len(CAPTIONS)]) for i in range(videos)]
     decode_s = 0.0
@@ -53,15 +57,14 @@ def run(profile: str, videos: int, batch: int, device: str, home: Path) -> dict[
     start = time.perf_counter()
     for b in range(0, videos, batch):
         chunk = items[b:b + batch]
-        frames, audio = [], []
         t = time.perf_counter()
-        for path, _ in chunk:
-            info = media.probe(path, config.ffmpeg_timeout)
-            size, rate = encoders["visual"].image_size, encoders["acoustic"].sample_rate
-            limit = config.ffmpeg_timeout
-            frames.append(media.read_frames(path, info, config.num_frames, size, limit))
-            if info.has_audio:
-                audio.append(media.read_audio(path, info, rate, limit, config.max_audio_seconds))
+        decoded = [decode_video(str(path), WANT, spec) for path, _ in chunk]
+        pairs = zip(chunk, decoded, strict=True)
+        bad = [f"{p}: {d.errors['visual']}" for (p, _), d in pairs if "visual" in d.errors]
+        if bad:
+            sys.exit("cannot decode the sample clips: " + "; ".join(bad))
+        frames = [d.frames for d in decoded if d.frames is not None]
+        audio = [d.audio for d in decoded if d.audio is not None]
         decode_s += time.perf_counter() - t
         with_audio += len(audio)
         for modality, inputs in (("visual", frames), ("acoustic", audio), ("textual", [c for _, c in chunk])):
