@@ -64,6 +64,10 @@ class Config:
         lr_patience: Epochs without a better validation F1@K before the learning rate halves.
         batch_size: Seed nodes per mini-batch when neighbour sampling.
         fanout: Neighbours sampled per node and hop in mini-batch training.
+        minibatch_history: Mini-batches pool unit features for their seed videos only and take every
+            other sampled video's pooled vectors from the start of the epoch (historical embeddings;
+            an epoch then pools each video about once, as full-batch does); ``False`` pools every
+            sampled video in every batch (exact, many times slower).
         full_batch_gb: Train full-batch when the estimated memory stays below this (GiB).
         feature_dtype: Storage type of unit features in training (``float32`` or ``bfloat16``).
         feature_cache: Directory of the memory-mapped unit feature cache that mini-batch training
@@ -119,6 +123,7 @@ class Config:
     lr_patience: int = 4
     batch_size: int = 1024
     fanout: int = 10
+    minibatch_history: bool = True
     full_batch_gb: float = 8.0
     feature_dtype: str = "float32"
     feature_cache: Path | None = None

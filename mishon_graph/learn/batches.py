@@ -33,6 +33,8 @@ class ModelInput:
     video: Tensor
     video_user: Tensor
     labels: SparseLabels
+    stale: dict[str, Tensor] | None = None
+    fanout: int | None = None
 
     def to(self, device: torch.device) -> ModelInput:
         return ModelInput(
@@ -43,10 +45,13 @@ class ModelInput:
             video=self.video.to(device),
             video_user=self.video_user.to(device),
             labels=self.labels.to(device),
+            stale=None if self.stale is None else {k: v.to(device) for k, v in self.stale.items()},
+            fanout=self.fanout,
         )
 
     def args(self) -> tuple:
-        return self.x, self.mask, self.user, self.edge_index, self.video, self.video_user
+        base = (self.x, self.mask, self.user, self.edge_index, self.video, self.video_user)
+        return base if self.stale is None and self.fanout is None else (*base, self.stale, self.fanout)
 
 
 def full_input(graph: ExportedGraph, user_rows: Tensor, video: Tensor) -> ModelInput:
@@ -64,11 +69,18 @@ def full_input(graph: ExportedGraph, user_rows: Tensor, video: Tensor) -> ModelI
 
 
 def induced_input(
-    graph: ExportedGraph, user_rows: Tensor, videos: Tensor, users: Tensor, targets: Tensor
+    graph: ExportedGraph,
+    user_rows: Tensor,
+    videos: Tensor,
+    users: Tensor,
+    targets: Tensor,
+    *,
+    units: bool = True,
 ) -> ModelInput:
     """The subgraph induced by video rows ``videos`` and user rows ``users``, scoring ``targets``.
 
-    ``targets`` must be among ``videos`` and their posters among ``users``.
+    ``targets`` must be among ``videos`` and their posters among ``users``. ``units=False`` leaves
+    the unit features out (empty ``x`` and ``mask``).
     """
     data = graph.data
     vmap = torch.full((graph.num_videos,), -1, dtype=torch.long)
@@ -83,14 +95,31 @@ def induced_input(
         keep = (src >= 0) & (dst >= 0)
         edges[et] = torch.stack([src[keep], dst[keep]])
     return ModelInput(
-        x={m: data[m].x[videos] for m in graph.modalities},
-        mask={m: data[m].mask[videos] for m in graph.modalities},
+        x={m: data[m].x[videos] for m in graph.modalities} if units else {},
+        mask={m: data[m].mask[videos] for m in graph.modalities} if units else {},
         user=user_rows[users],
         edge_index=edges,
         video=vmap[targets],
         video_user=umap[graph.video_user[targets]],
         labels=graph.labels[targets],
     )
+
+
+def history_input(
+    graph: ExportedGraph,
+    user_rows: Tensor,
+    videos: Tensor,
+    users: Tensor,
+    targets: Tensor,
+    history: dict[str, Tensor],
+) -> ModelInput:
+    """As :func:`induced_input`, but only the ``targets``' unit features are read: every other video
+    of the subgraph enters with its ``history`` (pooled earlier) vector (see ``MishonModel.initial``)."""
+    inp = induced_input(graph, user_rows, videos, users, targets, units=False)
+    inp.x = {m: graph.data[m].x[targets] for m in graph.modalities}
+    inp.mask = {m: graph.data[m].mask[targets] for m in graph.modalities}
+    inp.stale = {m: history[m][videos] for m in graph.modalities}
+    return inp
 
 
 class NeighborSampler:

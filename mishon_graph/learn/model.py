@@ -50,6 +50,20 @@ def edge_types(modalities: tuple[str, ...], variant: str) -> list[EdgeType]:
     return out
 
 
+def sample_in_edges(dst: Tensor, num_nodes: int, fanout: int) -> Tensor:
+    """Mask of the edges kept when every node keeps at most ``fanout`` of its in-edges (``dst``: each
+    edge's target), uniformly at random (torch's global generator)."""
+    if dst.numel() == 0:
+        return torch.zeros(0, dtype=torch.bool, device=dst.device)
+    keys = torch.rand(dst.numel(), dtype=torch.float64, device=dst.device)
+    order = torch.argsort(dst.double() * 2.0 + keys)  # by target, random within a target
+    counts = torch.bincount(dst, minlength=num_nodes)
+    first = torch.cumsum(counts, 0) - counts
+    rank = torch.empty_like(order)
+    rank[order] = torch.arange(dst.numel(), device=dst.device) - first[dst[order]]
+    return rank < fanout
+
+
 class RefineLayer(nn.Module):
     r"""One depth of Algorithm 2: :math:`h_n = \sigma(W [h_n \| \mathrm{AGG}_{n' \in F(n)} h_{n'}])`, then
     :math:`h_n / \|h_n\|_2`.
@@ -150,9 +164,28 @@ class MishonModel(nn.Module):
             layer.reset_parameters()
         self.head.reset_parameters()
 
-    def initial(self, x: dict[str, Tensor], mask: dict[str, Tensor], user: Tensor) -> dict[str, Tensor]:
-        """``h^0`` per node type: pooled modality vectors; user vectors (``user``: embedding row, -1 new)."""
-        h = {m: self.pool[m](x[m], mask[m]) for m in self.modalities}
+    def initial(
+        self,
+        x: dict[str, Tensor],
+        mask: dict[str, Tensor],
+        user: Tensor,
+        stale: dict[str, Tensor] | None = None,
+        video: Tensor | None = None,
+    ) -> dict[str, Tensor]:
+        """``h^0`` per node type: pooled modality vectors; user vectors (``user``: embedding row, -1 new).
+
+        With ``stale`` (historical embeddings, per modality ``[n_videos, hidden]`` pooled earlier),
+        ``x``/``mask`` hold the units of the rows ``video`` only (or nothing): those rows are pooled
+        now, every other row keeps its ``stale`` vector.
+        """
+        if stale is None:
+            h = {m: self.pool[m](x[m], mask[m]) for m in self.modalities}
+        else:
+            h = {}
+            for m in self.modalities:
+                h[m] = stale[m]
+                if m in x and video is not None:
+                    h[m] = stale[m].index_copy(0, video, self.pool[m](x[m], mask[m]).to(stale[m].dtype))
         known = user >= 0
         emb = self.user_emb(user.clamp(min=0))
         h[PYG_USER] = torch.where(known.unsqueeze(-1), emb, self.new_user.expand_as(emb))
@@ -177,17 +210,66 @@ class MishonModel(nn.Module):
         homo_ei = torch.cat(parts, dim=1) if parts else torch.zeros(2, 0, dtype=torch.long, device=device)
         return offsets, torch.cat([h[t] for t in types], dim=0), homo_ei
 
-    def refine(self, h: dict[str, Tensor], edge_index: dict[EdgeType, Tensor]) -> dict[str, Tensor]:
-        """Algorithm 2 on the homogeneous view of the variant's edge families."""
+    def refine(
+        self,
+        h: dict[str, Tensor],
+        edge_index: dict[EdgeType, Tensor],
+        needed: dict[str, Tensor] | None = None,
+        fanout: int | None = None,
+    ) -> dict[str, Tensor]:
+        """Algorithm 2 on the homogeneous view of the variant's edge families.
+
+        ``needed``: rows per node type whose refined vectors are read afterwards. Then each layer
+        computes only what the next needs (the last layer: ``needed``; the one before: those plus
+        their in-neighbours; ...), with every in-edge of those nodes, so the needed rows are exactly
+        what refining every node gives; the other rows keep their unrefined vectors. ``fanout``
+        (with ``needed``): each node aggregates at most that many in-edges, drawn at random.
+        """
         if self.depth == 0:
             return h
         offsets, z, homo_ei = self.homogeneous(h, edge_index)
-        for layer in self.layers:
-            z = layer(z, homo_ei)
-        out = dict(h)
-        for t, start in offsets.items():
-            out[t] = z[start : start + h[t].shape[0]]
+        if needed is None:
+            for layer in self.layers:
+                z = layer(z, homo_ei)
+            out = dict(h)
+            for t, start in offsets.items():
+                out[t] = z[start : start + h[t].shape[0]]
+            return out
+        rows = {t: torch.unique(r) for t, r in needed.items() if t in offsets}
+        targets = torch.cat([r + offsets[t] for t, r in rows.items()])
+        z = self._refine_to(z, homo_ei, targets, fanout)
+        out, start = dict(h), 0
+        for t, r in rows.items():
+            out[t] = h[t].index_copy(0, r, z[start : start + r.numel()].to(h[t].dtype))
+            start += r.numel()
         return out
+
+    def _refine_to(self, z: Tensor, ei: Tensor, targets: Tensor, fanout: int | None = None) -> Tensor:
+        """The last layer's vectors of homogeneous nodes ``targets`` (in that order), each layer
+        computed only for the nodes the following layers read (``fanout``: each of those nodes
+        aggregates at most that many of its in-edges, drawn at random, as GraphSAGE samples)."""
+        n = z.shape[0]
+        sets, edges = [], []  # per layer, last first: the nodes it outputs and the edges into them
+        dst = targets
+        for _ in range(self.depth):
+            inside = torch.zeros(n, dtype=torch.bool, device=z.device)
+            inside[dst] = True
+            e = ei[:, inside[ei[1]]]
+            if fanout is not None:
+                e = e[:, sample_in_edges(e[1], n, fanout)]
+            sets.append(dst)
+            edges.append(e)
+            dst = torch.unique(torch.cat([dst, e[0]]))
+        src_ids, h = dst, z[dst]
+        for layer, dst_ids, e in zip(self.layers, reversed(sets), reversed(edges), strict=True):
+            pos_src = torch.full((n,), -1, dtype=torch.long, device=z.device)
+            pos_src[src_ids] = torch.arange(src_ids.numel(), device=z.device)
+            pos_dst = torch.full((n,), -1, dtype=torch.long, device=z.device)
+            pos_dst[dst_ids] = torch.arange(dst_ids.numel(), device=z.device)
+            local = torch.stack([pos_src[e[0]], pos_dst[e[1]]])
+            h = layer((h, h[pos_src[dst_ids]]), local)
+            src_ids = dst_ids
+        return h
 
     def readout(self, h: dict[str, Tensor], video: Tensor, video_user: Tensor) -> Tensor:
         """Hashtag logits from refined vectors: each modality node of the videos, then their poster's."""
@@ -204,6 +286,8 @@ class MishonModel(nn.Module):
         edge_index: dict[EdgeType, Tensor],
         video: Tensor,
         video_user: Tensor,
+        stale: dict[str, Tensor] | None = None,
+        fanout: int | None = None,
     ) -> Tensor:
         """Hashtag logits ``[len(video), |H|]`` (softmax gives eq. 19's probabilities).
 
@@ -214,8 +298,19 @@ class MishonModel(nn.Module):
             edge_index: Edges per PyG edge type (both directions for undirected families).
             video: Rows of the videos to score.
             video_user: User-node row of each scored video's poster.
+            stale: Historical embeddings (see :meth:`initial`): then ``x``/``mask`` hold the units
+                of the ``video`` rows only, or are empty to use ``stale`` for every row.
+            fanout: Aggregate at most this many in-edges per node and layer, drawn at random
+                (mini-batch training); ``None``: every in-edge (exact).
         """
-        return self.readout(self.refine(self.initial(x, mask, user), edge_index), video, video_user)
+        h = self.initial(x, mask, user, stale, video)
+        needed = {m: video for m in self.modalities} | ({PYG_USER: video_user} if self.use_user else {})
+        return self.readout(self.refine(h, edge_index, needed, fanout), video, video_user)
+
+    @torch.no_grad()
+    def pooled(self, x: Tensor, mask: Tensor, modality: str) -> Tensor:
+        """Pooled vectors of one modality's units (no gradient), for historical embeddings."""
+        return self.pool[modality](x, mask)
 
     def __repr__(self) -> str:
         dims = ", ".join(f"{m}={d}" for m, d in self.in_dims.items())

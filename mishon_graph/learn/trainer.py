@@ -13,7 +13,13 @@ from mishon_graph.config import Config
 from mishon_graph.constants import TRAIN
 from mishon_graph.evaluation.metrics import f1_score
 from mishon_graph.features.encoders import resolve_device
-from mishon_graph.learn.batches import ModelInput, NeighborSampler, full_input, induced_input
+from mishon_graph.learn.batches import (
+    ModelInput,
+    NeighborSampler,
+    full_input,
+    history_input,
+    induced_input,
+)
 from mishon_graph.learn.data import ExportedGraph
 from mishon_graph.learn.distributed import SINGLE, Group, all_sum, shard
 from mishon_graph.learn.labels import SparseLabels
@@ -145,6 +151,28 @@ class Trainer:
         relations = VARIANT_EDGES[variant] if self.model.depth > 0 else set()
         self.sampler = NeighborSampler(graph, relations, config.fanout, self.model.depth)
         self._full: ModelInput | None = None
+        # Historical embeddings: mini-batches pool their seeds only; other sampled videos use the
+        # pooled vectors of the epoch's start (refreshed by one no-gradient pass per epoch).
+        self.use_history = minibatch and config.minibatch_history and self.model.depth > 0
+        self.history: dict[str, Tensor] = {}
+
+    @torch.no_grad()
+    def refresh_history(self) -> None:
+        """Pool every video's units with the current weights (eval mode, no gradient), in chunks."""
+        was = self.model.training
+        self.model.eval()
+        n, step = self.graph.num_videos, max(1, 4 * self.config.batch_size)
+        history = {}
+        for m in self.graph.modalities:
+            x, mask = self.graph.data[m].x, self.graph.data[m].mask
+            out = torch.empty(n, self.model.hidden_dim, device=self.device)
+            for i in range(0, n, step):
+                out[i : i + step] = self.model.pooled(
+                    x[i : i + step].to(self.device), mask[i : i + step].to(self.device), m
+                )
+            history[m] = out
+        self.history = history
+        self.model.train(was)
 
     def _full_input(self) -> ModelInput:
         if self._full is None:
@@ -159,7 +187,13 @@ class Trainer:
         for i in range(0, rows.numel(), size):
             seeds = rows[i : i + size]
             videos, users = self.sampler.sample(seeds, gen)
-            yield induced_input(self.graph, self.user_rows, videos, users, seeds).to(self.device)
+            if self.use_history:
+                hist = {m: h.cpu() for m, h in self.history.items()}
+                inp = history_input(self.graph, self.user_rows, videos, users, seeds, hist)
+                inp.fanout = self.config.fanout if shuffle else None  # sampled aggregation in training
+            else:
+                inp = induced_input(self.graph, self.user_rows, videos, users, seeds)
+            yield inp.to(self.device)
 
     def _step(self, logits: Tensor, labels: SparseLabels) -> float:
         loss = mishon_loss(logits, labels)
@@ -181,6 +215,8 @@ class Trainer:
             out = self.model(inp.x, inp.mask, inp.user, inp.edge_index, rows, inp.video_user[rows])
             return self._step(out, inp.labels[rows])
         gen = torch.Generator().manual_seed(self.config.seed * 100_003 + epoch)
+        if self.use_history:
+            self.refresh_history()
         size = max(1, self.config.batch_size // self.group.world)
         total, n = 0.0, 0
         for i, batch in enumerate(self._batches(self.train_rows, gen, shuffle=True, size=size)):
@@ -203,6 +239,15 @@ class Trainer:
             return self.model(
                 inp.x, inp.mask, inp.user, inp.edge_index, r, inp.video_user[r]
             ).cpu(), inp.labels[r].cpu()
+        if self.use_history:  # layer-wise: pool everything once, refine the whole graph once
+            self.refresh_history()
+            edges = {et: self.graph.data[et].edge_index.to(self.device) for et in self.graph.data.edge_types}
+            r = rows.to(self.device)
+            user = self.user_rows.to(self.device)
+            logits = self.model(
+                {}, {}, user, edges, r, self.graph.video_user.to(self.device)[r], self.history
+            )
+            return logits.cpu(), self.graph.labels[rows]
         gen = torch.Generator().manual_seed(self.config.seed)
         outs, labels = [], []
         for batch in self._batches(rows, gen, shuffle=False):

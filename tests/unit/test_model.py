@@ -10,7 +10,14 @@ from mishon_graph.constants import PYG_EDGE_SIMILAR, PYG_EDGE_USED_BY, PYG_EDGE_
 from mishon_graph.errors import MishonError
 from mishon_graph.learn import pooling
 from mishon_graph.learn.labels import SparseLabels
-from mishon_graph.learn.model import VARIANTS, MishonModel, RefineLayer, edge_types, mishon_loss
+from mishon_graph.learn.model import (
+    VARIANTS,
+    MishonModel,
+    RefineLayer,
+    edge_types,
+    mishon_loss,
+    sample_in_edges,
+)
 from mishon_graph.learn.pooling import AttentionPooling
 
 
@@ -220,3 +227,70 @@ def test_edge_types_and_errors() -> None:
         MishonModel({"visual": 2}, 1, 2, variant="bogus")
     assert "variant=mishon" in repr(_model("mishon"))
     assert "AttentionPooling(6, 8, attention=True)" in repr(_model("mishon").pool["visual"])
+
+
+def test_sample_in_edges_keeps_at_most_fanout_per_target() -> None:
+    dst = torch.tensor([0, 0, 0, 1, 2, 2, 0, 2])
+    torch.manual_seed(0)
+    kept = sample_in_edges(dst, 4, 2)
+    assert torch.bincount(dst[kept], minlength=4).tolist() == [2, 1, 2, 0]  # 4 in-edges of node 0 -> 2
+    assert bool(sample_in_edges(dst, 4, 10).all())  # fewer than fanout: all kept
+    assert sample_in_edges(torch.zeros(0, dtype=torch.long), 4, 2).numel() == 0
+
+
+def _graph(n_videos: int, n_users: int, seed: int):
+    g = torch.Generator().manual_seed(seed)
+    x = {
+        "visual": torch.randn(n_videos, 3, 6, generator=g),
+        "textual": torch.randn(n_videos, 2, 5, generator=g),
+    }
+    mask = {m: torch.ones(t.shape[:2], dtype=torch.bool) for m, t in x.items()}
+    poster = torch.randint(0, n_users, (n_videos,), generator=g)
+    sim = torch.randint(0, n_videos, (2, 4 * n_videos), generator=g)
+    uses = torch.stack([poster, torch.arange(n_videos)])
+    edges = {
+        PYG_EDGE_SIMILAR["visual"]: sim,
+        PYG_EDGE_SIMILAR["textual"]: sim.flip(0),
+        PYG_EDGE_USES["visual"]: uses,
+        PYG_EDGE_USED_BY["visual"]: uses.flip(0),
+    }
+    return x, mask, torch.arange(n_users), edges, poster
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_refining_only_the_needed_rows_equals_refining_every_node(depth: int) -> None:
+    x, mask, user, edges, poster = _graph(40, 6, seed=depth)
+    torch.manual_seed(0)
+    dims = {"visual": 6, "textual": 5}
+    m = MishonModel(dims, num_users=6, num_hashtags=5, hidden_dim=8, depth=depth).eval()
+    h = m.initial(x, mask, user)
+    rows = torch.tensor([3, 17, 17, 39])
+    needed = {"visual": rows, "textual": rows, PYG_USER: poster[rows]}
+    full, part = m.refine(h, edges), m.refine(h, edges, needed)
+    for t, r in needed.items():
+        torch.testing.assert_close(part[t][r], full[t][r], rtol=1e-6, atol=1e-6)
+    assert not torch.equal(part["visual"][5], full["visual"][5])  # not needed: left unrefined
+    logits = m(x, mask, user, edges, rows, poster[rows])
+    torch.testing.assert_close(logits, m.readout(full, rows, poster[rows]))
+
+
+def test_historical_embeddings_pool_only_the_scored_rows() -> None:
+    x, mask, user, edges, poster = _graph(30, 5, seed=9)
+    torch.manual_seed(0)
+    m = MishonModel({"visual": 6, "textual": 5}, num_users=5, num_hashtags=5, hidden_dim=8).eval()
+    rows = torch.tensor([2, 11])
+    fresh = {k: m.pooled(x[k], mask[k], k) for k in x}
+    exact = m(x, mask, user, edges, rows, poster[rows])
+    # stale = the current pooled vectors: the same logits, whether the rows are pooled again or not
+    part_x = {k: v[rows] for k, v in x.items()}
+    part_mask = {k: v[rows] for k, v in mask.items()}
+    torch.testing.assert_close(m(part_x, part_mask, user, edges, rows, poster[rows], fresh), exact)
+    torch.testing.assert_close(m({}, {}, user, edges, rows, poster[rows], fresh), exact)
+    # a stale vector of another video changes the scores; a stale vector of a scored row does not
+    # (its units are pooled afresh)
+    moved = {k: v.clone() for k, v in fresh.items()}
+    moved["visual"][2] += 5.0
+    torch.testing.assert_close(m(part_x, part_mask, user, edges, rows, poster[rows], moved), exact)
+    neighbour = int(edges[PYG_EDGE_SIMILAR["visual"]][0][edges[PYG_EDGE_SIMILAR["visual"]][1] == 2][0])
+    moved["visual"][neighbour] += 5.0
+    assert not torch.allclose(m(part_x, part_mask, user, edges, rows, poster[rows], moved), exact)

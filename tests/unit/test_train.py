@@ -59,7 +59,8 @@ DENSE_HISTORY = {
 
 @pytest.mark.parametrize("minibatch", [False, True])
 def test_sparse_labels_reproduce_the_dense_label_history(graph, tmp_path: Path, minibatch: bool) -> None:
-    cfg = _config(tmp_path, epochs=2, fanout=3)
+    # the exact mini-batch path (every sampled video pooled in every batch), as recorded
+    cfg = _config(tmp_path, epochs=2, fanout=3, minibatch_history=False)
     res = train_graph(graph, cfg, out=tmp_path / "m.pt", progress=False, minibatch=minibatch)
     got = [(h.train_loss, h.valid_loss, h.valid_recall) for h in res.history]
     for (tl, vl, vr), (etl, evl, evr) in zip(got, DENSE_HISTORY[minibatch], strict=True):
@@ -175,3 +176,15 @@ def test_f1_at_k_on_a_hand_example() -> None:
     # top-2: row 0 {0, 1} hits 1 of 2; row 1 {2, 1} hits 0 of 1
     assert precision_recall_at_k(logits, labels, 2) == pytest.approx((0.25, 0.25))
     assert f1_at_k(logits, labels, 2) == pytest.approx(0.25)
+
+
+def test_minibatch_with_historical_embeddings_learns_like_full_batch(graph, tmp_path: Path) -> None:
+    cfg = _config(tmp_path, epochs=12, fanout=3)
+    full = train_graph(graph, cfg, out=tmp_path / "full.pt", progress=False, minibatch=False)
+    hist = train_graph(graph, cfg, out=tmp_path / "hist.pt", progress=False, minibatch=True)
+    trainer = Trainer(graph, cfg, "mishon", True, torch.device("cpu"))
+    assert trainer.use_history
+    # more steps per epoch than full-batch's one: at least as good in as many epochs
+    assert hist.best_valid_f1 >= full.best_valid_f1 - 0.02 and hist.best_valid_f1 > 0.6
+    # the artifact scores like any other: same keys, and its evaluation is the exact layer-wise one
+    assert load_artifact(hist.artifact).state_dict.keys() == load_artifact(full.artifact).state_dict.keys()
