@@ -195,6 +195,7 @@ def _child(args: argparse.Namespace) -> dict[str, Any]:
         device=args.device,
         feature_dtype=dtype,
         minibatch_history=mode != "mini-exact",
+        unit_pca=args.unit_pca,
     )
     r = _time_mode(graph, config, mode != "full", args.epochs, args.warmup)
     train_anon, train_file = peak.take()
@@ -264,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hidden-dim", type=int, default=128)
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--fanout", type=int, default=10)
+    parser.add_argument("--unit-pca", type=int, default=0, help="Config.unit_pca (0: off).")
     parser.add_argument("--json-out", type=Path)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--cache-dir", help=argparse.SUPPRESS)
@@ -283,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         "depth": 2,
         "batch_size": args.batch_size,
         "fanout": args.fanout,
+        "unit_pca": args.unit_pca,
         "paper_seconds_per_epoch": PAPER_SECONDS,
         "target_seconds_per_epoch": TARGET_SECONDS,
         "runs": [],

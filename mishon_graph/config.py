@@ -68,6 +68,9 @@ class Config:
             other sampled video's pooled vectors from the start of the epoch (historical embeddings;
             an epoch then pools each video about once, as full-batch does); ``False`` pools every
             sampled video in every batch (exact, many times slower).
+        unit_pca: Reduce wider unit features to this many dimensions with a fixed PCA basis fit on
+            the training videos' units, once per training run and saved with the model (0: off);
+            the pooling then projects far narrower inputs.
         full_batch_gb: Train full-batch when the estimated memory stays below this (GiB).
         feature_dtype: Storage type of unit features in training (``float32`` or ``bfloat16``).
         feature_cache: Directory of the memory-mapped unit feature cache that mini-batch training
@@ -124,6 +127,7 @@ class Config:
     batch_size: int = 1024
     fanout: int = 10
     minibatch_history: bool = True
+    unit_pca: int = 0
     full_batch_gb: float = 8.0
     feature_dtype: str = "float32"
     feature_cache: Path | None = None
@@ -189,6 +193,7 @@ class Config:
         )
         need(self.batch_size >= 1 and self.batch_rows >= 1, "batch sizes must be >= 1")
         need(self.fanout >= 1, f"fanout must be >= 1, got {self.fanout}")
+        need(self.unit_pca >= 0, f"unit PCA dimension must be >= 0 (0: off), got {self.unit_pca}")
         need(self.full_batch_gb > 0, f"full-batch memory limit must be > 0, got {self.full_batch_gb}")
         need(
             self.feature_dtype in FEATURE_DTYPES,

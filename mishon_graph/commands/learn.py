@@ -44,6 +44,13 @@ from mishon_graph.learn.model import VARIANTS
     "only where the hardware has bf16 arithmetic (CUDA, or a CPU with AVX512-BF16/AMX), elsewhere "
     "batches are projected in float32.",
 )
+@click.option(
+    "--unit-pca",
+    "unit_pca",
+    type=click.IntRange(min=0),
+    help="Reduce wider unit features to N dimensions with a PCA basis fit once on the training videos "
+    "(saved with the model; 0: off, the default). Cuts the pooling's cost for wide encoders.",
+)
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint next to --out.")
 @click.option(
     "--nproc",

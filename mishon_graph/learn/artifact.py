@@ -51,6 +51,7 @@ class Artifact:
             normalize=m["normalize"],
             dropout=m["dropout"],
             variant=m["variant"],
+            reduce_dim=m.get("reduce_dim"),
         )
         model.load_state_dict(self.state_dict)
         return model.eval()

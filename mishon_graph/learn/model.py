@@ -24,7 +24,7 @@ from mishon_graph.constants import (
 )
 from mishon_graph.errors import MishonError
 from mishon_graph.learn.labels import SparseLabels
-from mishon_graph.learn.pooling import AttentionPooling
+from mishon_graph.learn.pooling import AttentionPooling, UnitReduction
 
 VARIANTS = ("mishon", "no_attention", "no_refinement", "homogeneous", "heterogeneous", "content_only")
 _SIMILAR = {"similar"}
@@ -110,6 +110,9 @@ class MishonModel(nn.Module):
         normalize: L2-normalise after each SAGE layer.
         dropout: Dropout on the concatenated representation during training.
         variant: ``mishon`` or an ablation in ``VARIANTS``.
+        reduce_dim: Modalities whose units are wider first go through a fixed linear map to this
+            width (:class:`UnitReduction`, a PCA basis set by the trainer and saved with the
+            weights); inputs already that wide are taken as reduced. ``None``: no reduction.
     """
 
     def __init__(
@@ -123,6 +126,7 @@ class MishonModel(nn.Module):
         normalize: bool = True,
         dropout: float = 0.2,
         variant: str = "mishon",
+        reduce_dim: int | None = None,
     ) -> None:
         super().__init__()
         if variant not in VARIANTS:
@@ -139,9 +143,14 @@ class MishonModel(nn.Module):
         self.variant = variant
         self.use_user = variant != "content_only"
         self.edge_families = VARIANT_EDGES[variant]
+        self.reduce_dim = reduce_dim
+        wide = {m: d for m, d in self.in_dims.items() if reduce_dim and d > reduce_dim}
+        self.reduce = nn.ModuleDict({m: UnitReduction(d, reduce_dim) for m, d in wide.items()})
         self.pool = nn.ModuleDict(
             {
-                m: AttentionPooling(d, hidden_dim, attention=variant != "no_attention")
+                m: AttentionPooling(
+                    reduce_dim if m in self.reduce else d, hidden_dim, attention=variant != "no_attention"
+                )
                 for m, d in self.in_dims.items()
             }
         )
@@ -179,13 +188,13 @@ class MishonModel(nn.Module):
         now, every other row keeps its ``stale`` vector.
         """
         if stale is None:
-            h = {m: self.pool[m](x[m], mask[m]) for m in self.modalities}
+            h = {m: self._pool(m, x[m], mask[m]) for m in self.modalities}
         else:
             h = {}
             for m in self.modalities:
                 h[m] = stale[m]
                 if m in x and video is not None:
-                    h[m] = stale[m].index_copy(0, video, self.pool[m](x[m], mask[m]).to(stale[m].dtype))
+                    h[m] = stale[m].index_copy(0, video, self._pool(m, x[m], mask[m]).to(stale[m].dtype))
         known = user >= 0
         emb = self.user_emb(user.clamp(min=0))
         h[PYG_USER] = torch.where(known.unsqueeze(-1), emb, self.new_user.expand_as(emb))
@@ -307,10 +316,20 @@ class MishonModel(nn.Module):
         needed = {m: video for m in self.modalities} | ({PYG_USER: video_user} if self.use_user else {})
         return self.readout(self.refine(h, edge_index, needed, fanout), video, video_user)
 
+    def reduced(self, modality: str, x: Tensor) -> Tensor:
+        """Units of ``modality`` through its fixed reduction (unchanged when it has none, or when
+        ``x`` is already reduced)."""
+        if modality in self.reduce and x.shape[-1] == self.in_dims[modality]:
+            return self.reduce[modality](x)
+        return x
+
+    def _pool(self, modality: str, x: Tensor, mask: Tensor) -> Tensor:
+        return self.pool[modality](self.reduced(modality, x), mask)
+
     @torch.no_grad()
     def pooled(self, x: Tensor, mask: Tensor, modality: str) -> Tensor:
         """Pooled vectors of one modality's units (no gradient), for historical embeddings."""
-        return self.pool[modality](x, mask)
+        return self._pool(modality, x, mask)
 
     def __repr__(self) -> str:
         dims = ", ".join(f"{m}={d}" for m, d in self.in_dims.items())

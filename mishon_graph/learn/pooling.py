@@ -89,3 +89,39 @@ class AttentionPooling(nn.Module):
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.in_dim}, {self.out_dim}, attention={self.attention})"
+
+
+class UnitReduction(nn.Module):
+    """A fixed linear map of unit features to ``out_dim`` (a PCA basis fit once on training units,
+    see :func:`fit_unit_pca`); buffers only, saved with the model, never trained."""
+
+    def __init__(self, in_dim: int, out_dim: int) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(in_dim))
+        self.register_buffer("basis", torch.zeros(in_dim, out_dim))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return (x.to(self.basis.dtype) - self.mean) @ self.basis
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({self.basis.shape[0]} -> {self.basis.shape[1]})"
+
+
+def fit_unit_pca(
+    x: Tensor, mask: Tensor, rows: Tensor, dim: int, *, max_units: int = 50_000, seed: int = 0
+) -> tuple[Tensor, Tensor]:
+    """Mean and top-``dim`` principal directions (``[d]``, ``[d, dim]``, float32) of the real units of
+    video rows ``rows`` (of a random subset of them with at most about ``max_units`` units)."""
+    gen = torch.Generator().manual_seed(seed)
+    rows = rows[torch.randperm(rows.numel(), generator=gen)]
+    rows = rows[: max(1, max_units // max(1, x.shape[1]))].sort().values
+    units = x[rows][mask[rows]].to(torch.float64)
+    if units.shape[0] == 0:
+        raise ValueError("no unit features to fit the reduction on")
+    mean = units.mean(dim=0)
+    centred = units - mean
+    cov = centred.T @ centred / max(units.shape[0] - 1, 1)
+    _, vectors = torch.linalg.eigh(cov)  # ascending eigenvalues
+    basis = vectors[:, -dim:].flip(1)
+    basis = basis * torch.sign(basis[basis.abs().argmax(dim=0), torch.arange(basis.shape[1])])  # fixed signs
+    return mean.float(), basis.float().contiguous()

@@ -104,6 +104,7 @@ def _fingerprint(
         "depth": config.depth,
         "lr": config.lr,
         "lr_patience": config.lr_patience,
+        "unit_pca": config.unit_pca,
     }
 
 
@@ -117,6 +118,7 @@ def _meta(
         "hashtags": list(trainer.graph.hashtags),
         "user_ids": list(trainer.user_ids),
         "in_dims": dict(m.in_dims),
+        "reduce_dim": m.reduce_dim if len(m.reduce) else None,
         "hidden_dim": m.hidden_dim,
         "depth": config.depth,
         "aggregator": m.aggregator,

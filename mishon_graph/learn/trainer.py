@@ -6,6 +6,9 @@ recall@K gather at the label pairs, so no ``[n, |H|]`` label matrix is ever buil
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+
 import torch
 from torch import Tensor
 
@@ -48,6 +51,28 @@ def full_batch_bytes(graph: ExportedGraph, hidden_dim: int) -> int:
         step_bytes(x.shape[0], x.shape[1], x.shape[2], x.element_size(), hidden_dim)
         for x in (graph.data[m].x for m in graph.modalities)
     )
+
+
+def reduce_units(graph: ExportedGraph, model: MishonModel, rows: Tensor, seed: int) -> ExportedGraph:
+    """Fit each of ``model.reduce``'s PCA bases on the units of video rows ``rows`` (buffers set in
+    place) and return the graph with those modalities' units reduced once (a shallow copy: the
+    caller's graph is untouched; the reduced units live in RAM)."""
+    from mishon_graph.learn.pooling import fit_unit_pca
+
+    data = copy.copy(graph.data)
+    for m, reduction in model.reduce.items():
+        x, mask = graph.data[m].x, graph.data[m].mask
+        mean, basis = fit_unit_pca(x, mask, rows, reduction.basis.shape[1], seed=seed)
+        reduction.mean.copy_(mean)
+        reduction.basis.copy_(basis)
+        out = torch.empty(x.shape[0], x.shape[1], basis.shape[1])
+        step = 4096
+        with torch.no_grad():
+            for i in range(0, x.shape[0], step):
+                out[i : i + step] = reduction(x[i : i + step])
+        data[m].x = out
+    files = {m: f for m, f in graph.feature_files.items() if m not in model.reduce}
+    return dataclasses.replace(graph, data=data, feature_files=files)
 
 
 def precision_recall_at_k(logits: Tensor, labels: SparseLabels | Tensor, k: int) -> tuple[float, float]:
@@ -128,7 +153,12 @@ class Trainer:
             aggregator=config.aggregator,
             dropout=config.dropout,
             variant=variant,
-        ).to(device)
+            reduce_dim=config.unit_pca or None,
+        )
+        self.train_rows = graph.split_index(TRAIN)
+        if self.model.reduce:
+            self.graph = graph = reduce_units(graph, self.model, self.train_rows, config.seed)
+        self.model = self.model.to(device)
         self.step_model: torch.nn.Module = self.model
         if group.active:
             from torch.nn.parallel import DistributedDataParallel
@@ -147,7 +177,6 @@ class Trainer:
             threshold_mode="rel",
             min_lr=config.lr / 64,
         )
-        self.train_rows = graph.split_index(TRAIN)
         relations = VARIANT_EDGES[variant] if self.model.depth > 0 else set()
         self.sampler = NeighborSampler(graph, relations, config.fanout, self.model.depth)
         self._full: ModelInput | None = None

@@ -18,7 +18,7 @@ from mishon_graph.learn.model import (
     mishon_loss,
     sample_in_edges,
 )
-from mishon_graph.learn.pooling import AttentionPooling
+from mishon_graph.learn.pooling import AttentionPooling, fit_unit_pca
 
 
 def _pool(attention: bool = True) -> AttentionPooling:
@@ -294,3 +294,37 @@ def test_historical_embeddings_pool_only_the_scored_rows() -> None:
     neighbour = int(edges[PYG_EDGE_SIMILAR["visual"]][0][edges[PYG_EDGE_SIMILAR["visual"]][1] == 2][0])
     moved["visual"][neighbour] += 5.0
     assert not torch.allclose(m(part_x, part_mask, user, edges, rows, poster[rows], moved), exact)
+
+
+def test_unit_pca_finds_the_directions_of_largest_variance() -> None:
+    g = torch.Generator().manual_seed(0)
+    # 3-d units spread mostly along (1, 1, 0), a little along (0, 0, 1), around (5, 0, 2)
+    a, b = torch.randn(200, 1, generator=g) * 10, torch.randn(200, 1, generator=g)
+    pts = torch.tensor([5.0, 0.0, 2.0]) + a * torch.tensor([1.0, 1.0, 0.0]) / math.sqrt(2) + b * torch.tensor(
+        [0.0, 0.0, 1.0]
+    )
+    x = pts.reshape(50, 4, 3)
+    mask = torch.ones(50, 4, dtype=torch.bool)
+    mask[:, 3] = False  # padding is not a unit
+    mean, basis = fit_unit_pca(x, mask, torch.arange(50), 2)
+    real = x[:, :3].reshape(-1, 3)
+    torch.testing.assert_close(mean, real.mean(dim=0))
+    diagonal = torch.tensor([1.0, 1.0, 0.0]) / math.sqrt(2)
+    torch.testing.assert_close(basis[:, 0].abs(), diagonal, atol=0.02, rtol=0)
+    torch.testing.assert_close(basis[:, 1].abs(), torch.tensor([0.0, 0.0, 1.0]), atol=0.05, rtol=0)
+    assert basis.shape == (3, 2)
+
+
+def test_a_reduced_model_takes_raw_or_reduced_units() -> None:
+    x, mask, user, edges, poster = _graph(20, 4, seed=3)
+    torch.manual_seed(0)
+    dims = {"visual": 6, "textual": 5}
+    m = MishonModel(dims, num_users=4, num_hashtags=5, hidden_dim=8, reduce_dim=5).eval()
+    assert set(m.reduce) == {"visual"}  # textual is already 5 wide
+    mean, basis = fit_unit_pca(x["visual"], mask["visual"], torch.arange(20), 5)
+    m.reduce["visual"].mean.copy_(mean)
+    m.reduce["visual"].basis.copy_(basis)
+    rows = torch.tensor([1, 7])
+    raw = m(x, mask, user, edges, rows, poster[rows])
+    pre = dict(x, visual=m.reduce["visual"](x["visual"]))
+    torch.testing.assert_close(m(pre, mask, user, edges, rows, poster[rows]), raw)

@@ -188,3 +188,22 @@ def test_minibatch_with_historical_embeddings_learns_like_full_batch(graph, tmp_
     assert hist.best_valid_f1 >= full.best_valid_f1 - 0.02 and hist.best_valid_f1 > 0.6
     # the artifact scores like any other: same keys, and its evaluation is the exact layer-wise one
     assert load_artifact(hist.artifact).state_dict.keys() == load_artifact(full.artifact).state_dict.keys()
+
+
+def test_unit_pca_is_fit_once_and_saved_with_the_model(graph, tmp_path: Path) -> None:
+    cfg = _config(tmp_path, epochs=4, unit_pca=6)
+    res = train_graph(graph, cfg, out=tmp_path / "pca.pt", progress=False, minibatch=False)
+    art = load_artifact(res.artifact)
+    assert art.meta["reduce_dim"] == 6 and art.meta["in_dims"] == graph.unit_dims()  # raw widths
+    assert graph.data["visual"].x.shape[-1] == 12  # the caller's graph is not reduced
+    model = art.build_model()
+    # the saved model scores raw units as the trainer scored the reduced ones
+    trainer = Trainer(graph, cfg, "mishon", False, torch.device("cpu"))
+    trainer.model.load_state_dict(art.state_dict)
+    rows = graph.split_index("valid")
+    expected, _ = trainer.predict(rows)
+    inp = trainer._full_input()
+    raw_x = {m: graph.data[m].x for m in graph.modalities}
+    got = model(raw_x, inp.mask, inp.user, inp.edge_index, rows, inp.video_user[rows])
+    torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4)
+    assert res.best_valid_f1 > 0.5
