@@ -164,11 +164,8 @@ def _time_mode(graph, config: Config, minibatch: bool, epochs: int, warmup: int)
     return out
 
 
-def _child(args: argparse.Namespace) -> dict[str, Any]:
-    """One (dtype, mode) run: build the graph, train, report time and memory."""
-    torch.set_num_threads(args.threads)
-    peak = ResidentPeak()
-    t0 = time.perf_counter()
+def synthetic_graph(args: argparse.Namespace, *, dtype: str = "float32", cache: Path | None = None):
+    """The synthetic TMALL-shape graph of ``args`` (videos, users, hashtags, units, similar)."""
     rows, feats = synthetic_rows(
         args.videos,
         args.users,
@@ -182,9 +179,17 @@ def _child(args: argparse.Namespace) -> dict[str, Any]:
     )
     # Padded to the full TMALL vocabulary size (the generator's tags are words: no "h..." name clashes).
     rows.hashtags += [f"h{i:05d}" for i in range(args.hashtags - len(rows.hashtags))]
+    return build_graph(rows, feats, dtype=dtype, cache_dir=cache)
+
+
+def _child(args: argparse.Namespace) -> dict[str, Any]:
+    """One (dtype, mode) run: build the graph, train, report time and memory."""
+    torch.set_num_threads(args.threads)
+    peak = ResidentPeak()
+    t0 = time.perf_counter()
     mode, dtype = args.modes, args.dtypes
     cache = Path(args.cache_dir) if mode in ("mini", "mini-exact") else None
-    graph = build_graph(rows, feats, dtype=dtype, cache_dir=cache)
+    graph = synthetic_graph(args, dtype=dtype, cache=cache)
     build_s = time.perf_counter() - t0
     build_anon, build_file = peak.take()
     config = Config(
