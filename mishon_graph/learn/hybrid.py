@@ -179,7 +179,7 @@ class Ranker:
     Attributes:
         names: Signals it reads, in feature order.
         settings: Its settings.
-        chosen: ``ranker`` or the single signal that beat it on validation.
+        chosen: ``ranker`` or the single signal clearly better than it on validation (see the module).
         validation: Cross-fitted validation F1@K of the ranker and of each signal alone.
         model: The fitted tree ensemble (``None`` when there was nothing to learn from).
     """
