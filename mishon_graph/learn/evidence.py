@@ -247,13 +247,16 @@ class Evidence:
 
 
 # Signals a held-out training post cannot honestly have: the GNN was trained on its hashtags, and the
-# JACCARD and POPULAR links were computed by Cypher from every training post, itself included.
-HOLDOUT_UNKNOWN = frozenset({"gnn", "social", "popular_users"})
+# JACCARD links were computed by Cypher from every training post's hashtags, its own included. The
+# POPULAR links stay: popular users are chosen by engagement, not hashtags, and their votes are read
+# from the smaller corpus's profiles (a newcomer never votes for itself).
+HOLDOUT_UNKNOWN = frozenset({"gnn", "social"})
 
 
 def _without(corpus: Corpus, held: set[int]) -> tuple[Corpus, list[Target], dict[str, list[str]]]:
-    """The corpus without training rows ``held`` (same vocabulary, captions, embeddings and SIMILAR
-    lists; no links, no GNN), plus those rows as targets and their hashtags as truth."""
+    """The corpus without training rows ``held`` (same vocabulary, captions, embeddings, SIMILAR lists
+    and popular users; no JACCARD links, no GNN), plus those rows as targets and their hashtags as
+    truth."""
     hist = corpus.history
     inner = Corpus(
         history=History([p for i, p in enumerate(hist.posts) if i not in held], hist.vocab),
@@ -261,7 +264,7 @@ def _without(corpus: Corpus, held: set[int]) -> tuple[Corpus, list[Target], dict
         embeddings=corpus.embeddings,
         similar=corpus.similar,
         jaccard={},
-        popular=[],
+        popular=corpus.popular,
         gnn=None,
         normalise=corpus.normalise,
     )

@@ -12,7 +12,7 @@ Examples: the validation videos, plus held-out training posts (:func:`~mishon_gr
 each user's latest post against the other training posts; for the cold-start ranker,
 :func:`~mishon_graph.learn.evidence.holdout_newcomers`: all posts of a fifth of the users against
 the rest), so a small validation split (new creators, short histories) still gives the trees
-enough to learn from. Signals such a post cannot honestly have (the GNN trained on it, links
+enough to learn from. Signals such a post cannot honestly have (the GNN trained on it, JACCARD links
 computed with it) are missing values for the trees, not zeros.
 
 It cannot silently lose to its parts: :func:`fit_ranker` measures, by user-grouped cross-fitting on

@@ -143,7 +143,8 @@ def test_holdout_takes_each_users_latest_post_and_none_of_it_reaches_its_evidenc
     assert truth == {"a2": ["dog"], "c3": ["cat"]}
     assert [p.video_id for p in inner.history.posts] == ["a1", "b1", "c1", "c2"]
     assert list(inner.history.vocab) == ["cat", "dog"]  # same columns
-    assert inner.gnn is None and not inner.jaccard and not inner.popular  # computed with the held posts
+    assert inner.gnn is None and not inner.jaccard  # computed with the held posts
+    assert inner.popular == corpus.popular  # chosen by engagement: no hashtag of a held post
     ev = build_evidence(inner, targets)
     # ua's history without a2 is all cat; uc's without c3 is all dog: the held hashtag is absent
     assert ev.signals["history"].tolist() == [[1.0, 0.0], [0.0, 1.0]]
