@@ -190,6 +190,8 @@ def summarise(name: str, home: Path, out: Path, seed_f1: list[float], seconds: f
     record["valid"] = {
         "model_f1_at_5_crossfitted": valid["ranker"],
         "scoring_with": run["existing"]["chosen"],
+        # graph groups validation found no help in (recommend.hybrid.OPTIONAL_GROUPS), per ranker
+        "dropped": {g: run[g].get("dropped", []) for g in ("existing", "cold") if g in run},
         "best_baseline": "tuned mix" if mix > valid[vbest] else vbest,
         "best_baseline_f1_at_5": max(mix, valid[vbest]),
         "tuned_mix_in_sample_f1_at_5": tuned.get("mix_valid_f1"),

@@ -102,6 +102,8 @@ def _recommend_hybrid(
             line = f"{group} users: validation F1@{config.k} ranker {r['valid_f1']['ranker']:.3f}"
             if best:
                 line += f", best single signal {best} {r['valid_f1'][best]:.3f}"
+            if r.get("dropped"):
+                line += f"; left out (no help on validation): {', '.join(r['dropped'])}"
             console.print(line + f"; scoring with {r['chosen']}")
     console.print(f"run {run}: top {k} RECOMMENDS for {len(result.targets)} test videos (model mishon+)")
     console.print(f"next: mishon evaluate --run-id {run}")

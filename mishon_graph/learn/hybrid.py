@@ -21,6 +21,11 @@ signal instead (``chosen``) when it is clearly better: its paired bootstrap inte
 validation videos (level ``guard_level``) excludes 0. A difference inside the noise of a small
 validation split is level, and the ranker stays. The GNN's own validation figure is reported but
 not part of that choice: its epoch was selected on the same videos, so the figure is biased upwards.
+
+Nor does it keep parts that do not help: given signal groups, :func:`select_signals` leaves out, one at
+a time, a group whose absence does not lower the cross-fitted validation F1@K (backward elimination).
+The ranker's reported validation F1@K is then the selected one's, chosen on the same videos, so it is
+optimistic by the selection; test figures are not.
 """
 
 from __future__ import annotations
@@ -63,6 +68,9 @@ class RankerSettings:
     # A single signal replaces the ranker only when its validation F1@K is higher with a paired
     # bootstrap interval of this level excluding 0 (0: whenever its point estimate is higher).
     guard_level: float = 0.9
+    # Signal groups are left out when the cross-fitted validation F1@K without them is not lower
+    # (backward elimination, one group at a time; see :func:`select_signals`). False: keep every group.
+    drop_groups: bool = True
 
 
 def signal_ranks(values: np.ndarray) -> np.ndarray:
@@ -182,6 +190,8 @@ class Ranker:
         chosen: ``ranker`` or the single signal clearly better than it on validation (see the module).
         validation: Cross-fitted validation F1@K of the ranker and of each signal alone.
         model: The fitted tree ensemble (``None`` when there was nothing to learn from).
+        dropped: Signal groups left out by :func:`select_signals`, in the order they went.
+        selection: Cross-fitted validation F1@K of the ranker without each group it tried, per round.
     """
 
     names: tuple[str, ...]
@@ -190,6 +200,8 @@ class Ranker:
     chosen: str = RANKER
     validation: dict[str, float] = field(default_factory=dict)
     model: object | None = None
+    dropped: list[str] = field(default_factory=list)
+    selection: list[dict[str, float]] = field(default_factory=list)
 
     def score(self, ev: Evidence) -> np.ndarray:
         """``[n, |H|]`` scores, higher is better."""
@@ -229,6 +241,7 @@ def fit_ranker(
     k: int = 5,
     guard: bool = True,
     extra: tuple[Evidence, Mapping[str, Sequence[str]]] | None = None,
+    groups: Mapping[str, Sequence[str]] | None = None,
 ) -> Ranker:
     """Fit on validation evidence ``ev`` with ground truth ``truth``; cross-fit to measure it.
 
@@ -243,12 +256,20 @@ def fit_ranker(
         extra: More training examples ``(evidence, truth)`` (held-out training posts, see
             :func:`~mishon_graph.learn.evidence.holdout`): added to every fit, never scored by the
             guard, which measures on the validation videos only.
+        groups: Signal groups the ranker may leave out (:func:`select_signals`, when
+            ``settings.drop_groups``); None: it reads every signal of ``names``.
     """
     names = tuple(names)
     if not ev.targets:
         raise MishonError("mishon+ needs validation videos to learn from: none have hashtags")
-    ranker = Ranker(names, settings, list(vocab))
     oof = cross_fit(ev, truth, vocab, names, settings, extra=extra)
+    dropped: list[str] = []
+    rounds: list[dict[str, float]] = []
+    if groups and settings.drop_groups:
+        names, oof, dropped, rounds = select_signals(
+            ev, truth, vocab, names, groups, settings, oof, k=k, extra=extra
+        )
+    ranker = Ranker(names, settings, list(vocab), dropped=dropped, selection=rounds)
     ranker.validation[RANKER] = f1_at(oof, ev, vocab, truth, k)
     for name in names:
         if ev.signals[name].any():
@@ -261,6 +282,56 @@ def fit_ranker(
         return ranker
     ranker.model = _fit_model([(ev, truth), *([extra] if extra else [])], vocab, names, settings)
     return ranker
+
+
+def select_signals(
+    ev: Evidence,
+    truth: Mapping[str, Sequence[str]],
+    vocab: Sequence[str],
+    names: Sequence[str],
+    groups: Mapping[str, Sequence[str]],
+    settings: RankerSettings,
+    oof: np.ndarray,
+    *,
+    k: int = 5,
+    extra: tuple[Evidence, Mapping[str, Sequence[str]]] | None = None,
+) -> tuple[tuple[str, ...], np.ndarray, list[str], list[dict[str, float]]]:
+    """Backward elimination of signal groups on cross-fitted validation F1@K.
+
+    Each round cross-fits the ranker without each group that still has a signal in ``names`` (and is
+    not all of them), and leaves out the group whose absence scores highest, when that is not lower
+    than the ranker with it: a part that does not help on validation is not kept on the chance that
+    it helps on test. Stops when every removal scores lower.
+
+    Args:
+        oof: Out-of-fold scores of the ranker over all of ``names`` (:func:`cross_fit`).
+
+    Returns:
+        The kept signals, their out-of-fold scores, the dropped groups in order, and per round each
+        tried group's F1@K (key ``ranker``: the F1@K it was compared with).
+    """
+    names = tuple(names)
+    base = f1_at(oof, ev, vocab, truth, k)
+    dropped: list[str] = []
+    rounds: list[dict[str, float]] = []
+    while True:
+        trial: dict[str, tuple[float, tuple[str, ...], np.ndarray]] = {}
+        for group, members in sorted(groups.items()):
+            left = tuple(n for n in names if n not in set(members))
+            if not left or len(left) == len(names):
+                continue
+            scores = cross_fit(ev, truth, vocab, left, settings, extra=extra)
+            trial[group] = (f1_at(scores, ev, vocab, truth, k), left, scores)
+        if not trial:
+            break
+        rounds.append({RANKER: base, **{g: f for g, (f, _, _) in trial.items()}})
+        # the best removal; on a tie, the group that leaves out more signals (fewer parts)
+        best = max(trial, key=lambda g: (trial[g][0], -len(trial[g][1]), g))
+        if trial[best][0] < base:
+            break
+        base, names, oof = trial[best][0], trial[best][1], trial[best][2]
+        dropped.append(best)
+    return names, oof, dropped, rounds
 
 
 def _clearly_better(

@@ -184,6 +184,7 @@ class Trainer:
         # pooled vectors of the epoch's start (refreshed by one no-gradient pass per epoch).
         self.use_history = minibatch and config.minibatch_history and self.model.depth > 0
         self.history: dict[str, Tensor] = {}
+        self._history_cpu: dict[str, Tensor] = {}  # the same, where the samplers gather (once per refresh)
 
     @torch.no_grad()
     def refresh_history(self) -> None:
@@ -201,6 +202,7 @@ class Trainer:
                 )
             history[m] = out
         self.history = history
+        self._history_cpu = {m: h.cpu() for m, h in history.items()}
         self.model.train(was)
 
     def _full_input(self) -> ModelInput:
@@ -217,8 +219,7 @@ class Trainer:
             seeds = rows[i : i + size]
             videos, users = self.sampler.sample(seeds, gen)
             if self.use_history:
-                hist = {m: h.cpu() for m, h in self.history.items()}
-                inp = history_input(self.graph, self.user_rows, videos, users, seeds, hist)
+                inp = history_input(self.graph, self.user_rows, videos, users, seeds, self._history_cpu)
                 inp.fanout = self.config.fanout if shuffle else None  # sampled aggregation in training
             else:
                 inp = induced_input(self.graph, self.user_rows, videos, users, seeds)

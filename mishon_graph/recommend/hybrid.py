@@ -55,6 +55,9 @@ ABLATIONS: dict[str, tuple[str, ...]] = {
     "no_history": GROUPS["history"],
     "no_content": GROUPS["content"],
 }
+# Groups the default model leaves out when validation says they do not help (learn.hybrid.select_signals):
+# the graph's parts. History and content are what the baselines already count; the graph must earn its place.
+OPTIONAL_GROUPS: tuple[str, ...] = ("graph", "gnn", "social")
 
 
 @dataclass(frozen=True)
@@ -195,8 +198,10 @@ def read_inputs(
     artifact: Path | None,
     say: Callable[[str], None] = lambda _m: None,
     graph: ExportedGraph | None = None,
+    held_out: bool = True,
 ) -> HybridInputs:
-    """Everything :func:`fit_and_score` needs, read once (``graph``: see :func:`gnn_probabilities`)."""
+    """Everything :func:`fit_and_score` needs, read once (``graph``: see :func:`gnn_probabilities`;
+    ``held_out``: also read the training videos' SIMILAR lists, which held-out posts need)."""
     say("mishon+: reading training posts, targets, links and embeddings")
     posts, texts = read_posts(runner)
     vocab = sorted({h for p in posts for h in p.hashtags})
@@ -207,7 +212,9 @@ def read_inputs(
     valid = [t for t in valid if truth.get(t.video_id)]
     targets, target_texts = read_targets(runner, split, "all")
     # training videos too: held out, they are the ranker's extra examples (learn.evidence.holdout)
-    ids = sorted({t.video_id for t in valid} | {t.video_id for t in targets} | {p.video_id for p in posts})
+    ids = sorted({t.video_id for t in valid} | {t.video_id for t in targets})
+    if held_out:
+        ids = sorted(set(ids) | {p.video_id for p in posts})
     jaccard, popular = read_links(runner)
     embeddings = read_embeddings(runner, [constants.TRAIN, constants.VALID, split])
     similar = read_similar(runner, ids, config.batch_rows)
@@ -284,7 +291,8 @@ def fit_hybrid(
     Args:
         inputs: From :func:`read_inputs`.
         settings: Evidence and ranker settings.
-        exclude: Signals left out (ablations).
+        exclude: Signals left out (ablations: a fixed set of signals, so no group is dropped on top;
+            without it, each ranker may leave out the :data:`OPTIONAL_GROUPS` validation finds no help in).
         k: Cut-off of the validation guard.
         cold: Fit the cold-start ranker: ``None`` only when a target of ``inputs`` needs it,
             ``True`` always (new uploads may come from new users).
@@ -297,6 +305,7 @@ def fit_hybrid(
         raise MishonError("mishon+ needs at least one signal")
     ev_valid = build_evidence(corpus, inputs.valid, settings.evidence, signals=names)
     rs = settings.ranker
+    groups = None if exclude else {g: GROUPS[g] for g in OPTIONAL_GROUPS}
     held = {
         False: holdout(corpus, rs.holdout) if rs.holdout > 0 else None,
         True: holdout_newcomers(corpus, rs.newcomers, rs.seed) if rs.newcomers > 0 else None,
@@ -306,7 +315,14 @@ def fit_hybrid(
         return held_evidence(held[as_new_user], settings.evidence, as_new_user=as_new_user, signals=sig)
 
     existing = fit_ranker(
-        ev_valid, inputs.valid_truth, vocab, names, settings.ranker, k=k, extra=extra(False, names)
+        ev_valid,
+        inputs.valid_truth,
+        vocab,
+        names,
+        settings.ranker,
+        k=k,
+        extra=extra(False, names),
+        groups=groups,
     )
     cold_names = tuple(s for s in names if s not in USER_SIGNALS)
     if cold is None:
@@ -315,7 +331,14 @@ def fit_hybrid(
     if cold and cold_names:
         ev_new = build_evidence(corpus, inputs.valid, settings.evidence, as_new_user=True, signals=cold_names)
         cold_ranker = fit_ranker(
-            ev_new, inputs.valid_truth, vocab, cold_names, settings.ranker, k=k, extra=extra(True, cold_names)
+            ev_new,
+            inputs.valid_truth,
+            vocab,
+            cold_names,
+            settings.ranker,
+            k=k,
+            extra=extra(True, cold_names),
+            groups=groups,
         )
     return HybridModel(vocab, settings.evidence, existing, cold_ranker, names, cold_names)
 
@@ -332,13 +355,21 @@ class HybridResult:
     signals: tuple[str, ...]
 
     def report(self) -> dict:
-        out = {
-            "signals": list(self.signals),
-            "existing": {"chosen": self.existing.chosen, "valid_f1": self.existing.validation},
-        }
+        out = {"signals": list(self.signals), "existing": ranker_report(self.existing)}
         if self.cold is not None:
-            out["cold"] = {"chosen": self.cold.chosen, "valid_f1": self.cold.validation}
+            out["cold"] = ranker_report(self.cold)
         return out
+
+
+def ranker_report(ranker: Ranker) -> dict:
+    """What a fitted ranker reads and what it measured on validation (the run report's part)."""
+    return {
+        "chosen": ranker.chosen,
+        "signals": list(ranker.names),
+        "dropped": list(ranker.dropped),
+        "valid_f1": ranker.validation,
+        "selection": ranker.selection,
+    }
 
 
 def fit_and_score(
@@ -390,7 +421,8 @@ def recommend_hybrid(
         raise MishonError(f"unknown split {split!r}; choose from {', '.join(constants.SPLITS)}")
     settings = settings or load_settings(config)
     if inputs is None:
-        inputs = read_inputs(runner, config, split=split, artifact=artifact, say=say)
+        held_out = settings.ranker.holdout > 0 or settings.ranker.newcomers > 0
+        inputs = read_inputs(runner, config, split=split, artifact=artifact, say=say, held_out=held_out)
     if not inputs.targets:
         raise MishonError(f"no {split} videos to recommend for")
     say(f"mishon+: fitting the ranker on {len(inputs.valid)} validation videos")

@@ -195,3 +195,20 @@ def test_guard_switches_only_when_the_single_signal_is_clearly_better() -> None:
     assert (point.validation[RANKER], point.validation["noise"]) == (1 / 6, 2 / 6)
     assert point.chosen == "noise"
     assert fit_ranker(few, few_truth, VOCAB, ["noise"], weak, k=1).chosen == RANKER
+
+
+def test_selection_drops_a_group_that_does_not_help_on_validation_and_keeps_one_that_does() -> None:
+    ev, truth = _evidence(120, np.random.default_rng(5))
+    settings = RankerSettings(min_samples_leaf=5, max_iter=30)
+    groups = {"useful": ("good",), "noisy": ("noise",), "everything": ("good", "noise")}
+    ranker = fit_ranker(ev, truth, VOCAB, ["good", "noise"], settings, k=1, groups=groups)
+    first = ranker.selection[0]
+    # "everything" would leave no signal, so it is never tried; without "good" the ranker is lost
+    assert set(first) == {RANKER, "useful", "noisy"}
+    assert first["useful"] < first[RANKER] <= first["noisy"] == 1.0
+    assert ranker.dropped == ["noisy"] and ranker.names == ("good",)
+    assert ranker.validation[RANKER] == 1.0 and "noise" not in ranker.validation
+    assert len(ranker.selection) == 1  # "good" alone: nothing left to try
+    off = replace(settings, drop_groups=False)
+    kept = fit_ranker(ev, truth, VOCAB, ["good", "noise"], off, k=1, groups=groups)
+    assert kept.dropped == [] and kept.names == ("good", "noise") and kept.selection == []
