@@ -71,6 +71,10 @@ class Config:
         unit_pca: Reduce wider unit features to this many dimensions with a fixed PCA basis fit on
             the training videos' units, once per training run and saved with the model (0: off);
             the pooling then projects far narrower inputs.
+        sampled_negatives: Train with a sampled softmax: each step scores every hashtag of its batch
+            plus this many others drawn uniformly, weighted to estimate the full denominator
+            (:func:`~mishon_graph.learn.labels.sample_columns`); 0 (the default): the full softmax.
+            For vocabularies where ``[batch, |H|]`` logits do not fit; validation and scoring stay full.
         full_batch_gb: Train full-batch when the estimated memory stays below this (GiB).
         feature_dtype: Storage type of unit features in training (``float32`` or ``bfloat16``).
         feature_cache: Directory of the memory-mapped unit feature cache that mini-batch training
@@ -128,6 +132,7 @@ class Config:
     fanout: int = 10
     minibatch_history: bool = True
     unit_pca: int = 0
+    sampled_negatives: int = 0
     full_batch_gb: float = 8.0
     feature_dtype: str = "float32"
     feature_cache: Path | None = None
@@ -193,6 +198,7 @@ class Config:
         )
         need(self.batch_size >= 1 and self.batch_rows >= 1, "batch sizes must be >= 1")
         need(self.fanout >= 1, f"fanout must be >= 1, got {self.fanout}")
+        need(self.sampled_negatives >= 0, f"sampled negatives must be >= 0, got {self.sampled_negatives}")
         need(self.unit_pca >= 0, f"unit PCA dimension must be >= 0 (0: off), got {self.unit_pca}")
         need(self.full_batch_gb > 0, f"full-batch memory limit must be > 0, got {self.full_batch_gb}")
         need(

@@ -116,3 +116,48 @@ class SparseLabels:
         out = torch.zeros(self.num_rows, self.num_hashtags, dtype=dtype, device=self.idx.device)
         out[self.row_of(), self.idx] = 1
         return out
+
+
+@dataclass(frozen=True, eq=False)
+class SampledColumns:
+    """The hashtag columns a sampled-softmax step scores (see :func:`sample_columns`).
+
+    Attributes:
+        columns: ``[s]`` ascending vocabulary columns: every label of the batch, then drawn negatives.
+        offset: ``[s]`` added to their logits: 0 on label columns, ``log(rest / drawn)`` on drawn ones.
+        labels: The batch's labels re-indexed into ``columns``.
+    """
+
+    columns: Tensor
+    offset: Tensor
+    labels: SparseLabels
+
+
+def sample_columns(
+    labels: SparseLabels, negatives: int, gen: torch.Generator | None = None
+) -> SampledColumns:
+    """Columns of a sampled softmax: the batch's labels plus ``negatives`` others drawn uniformly.
+
+    Every column that is a label of some row of the batch is scored exactly; of the ``rest`` other
+    columns, ``drawn = min(negatives, rest)`` are drawn without replacement and their ``exp`` weighted
+    by ``rest / drawn``, so each row's sum of ``exp`` over the scored columns is an unbiased estimate
+    of its full softmax denominator. With ``negatives >= rest`` every column is scored with offset 0
+    and the loss is the full softmax's.
+    """
+    device = labels.idx.device
+    h = labels.num_hashtags
+    positive = torch.unique(labels.idx)  # sorted
+    rest = h - positive.numel()
+    drawn = max(0, min(negatives, rest))
+    others = torch.ones(h, dtype=torch.bool, device=device)
+    others[positive] = False
+    pool = torch.nonzero(others).flatten()
+    if drawn < rest:
+        pool = pool[torch.randperm(rest, generator=gen, device="cpu")[:drawn].to(device)]
+    columns, order = torch.sort(torch.cat([positive, pool]))
+    offset = torch.zeros(columns.numel(), dtype=torch.float32, device=device)
+    if drawn:
+        weight = torch.log(torch.tensor(rest / drawn, dtype=torch.float32))
+        offset[order >= positive.numel()] = weight.to(device)
+    idx = torch.searchsorted(columns, labels.idx)
+    return SampledColumns(columns, offset, SparseLabels(labels.ptr, idx, int(columns.numel())))

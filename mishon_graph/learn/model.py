@@ -280,12 +280,18 @@ class MishonModel(nn.Module):
             src_ids = dst_ids
         return h
 
-    def readout(self, h: dict[str, Tensor], video: Tensor, video_user: Tensor) -> Tensor:
-        """Hashtag logits from refined vectors: each modality node of the videos, then their poster's."""
+    def readout(
+        self, h: dict[str, Tensor], video: Tensor, video_user: Tensor, columns: Tensor | None = None
+    ) -> Tensor:
+        """Hashtag logits from refined vectors: each modality node of the videos, then their poster's
+        (``columns``: of those hashtag columns only, for a sampled softmax; ``None``: all)."""
         parts = [h[m][video] for m in self.modalities]
         if self.use_user:
             parts.append(h[PYG_USER][video_user])
-        return self.head(self.dropout(torch.cat(parts, dim=-1)))
+        z = self.dropout(torch.cat(parts, dim=-1))
+        if columns is None:
+            return self.head(z)
+        return F.linear(z, self.head.weight[columns], self.head.bias[columns])
 
     def forward(
         self,
@@ -297,6 +303,7 @@ class MishonModel(nn.Module):
         video_user: Tensor,
         stale: dict[str, Tensor] | None = None,
         fanout: int | None = None,
+        columns: Tensor | None = None,
     ) -> Tensor:
         """Hashtag logits ``[len(video), |H|]`` (softmax gives eq. 19's probabilities).
 
@@ -311,10 +318,12 @@ class MishonModel(nn.Module):
                 of the ``video`` rows only, or are empty to use ``stale`` for every row.
             fanout: Aggregate at most this many in-edges per node and layer, drawn at random
                 (mini-batch training); ``None``: every in-edge (exact).
+            columns: Score these hashtag columns only (``[len(video), len(columns)]``; a sampled
+                softmax, see :func:`~mishon_graph.learn.labels.sample_columns`).
         """
         h = self.initial(x, mask, user, stale, video)
         needed = {m: video for m in self.modalities} | ({PYG_USER: video_user} if self.use_user else {})
-        return self.readout(self.refine(h, edge_index, needed, fanout), video, video_user)
+        return self.readout(self.refine(h, edge_index, needed, fanout), video, video_user, columns)
 
     def reduced(self, modality: str, x: Tensor) -> Tensor:
         """Units of ``modality`` through its fixed reduction (unchanged when it has none, or when

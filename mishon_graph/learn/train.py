@@ -105,6 +105,7 @@ def _fingerprint(
         "lr": config.lr,
         "lr_patience": config.lr_patience,
         "unit_pca": config.unit_pca,
+        "sampled_negatives": config.sampled_negatives,
     }
 
 

@@ -25,7 +25,7 @@ from mishon_graph.learn.batches import (
 )
 from mishon_graph.learn.data import ExportedGraph
 from mishon_graph.learn.distributed import SINGLE, Group, all_sum, shard
-from mishon_graph.learn.labels import SparseLabels
+from mishon_graph.learn.labels import SparseLabels, sample_columns
 from mishon_graph.learn.model import VARIANT_EDGES, MishonModel, mishon_loss
 
 # An epoch is better only when its validation F1@K beats the best by more than this fraction of it:
@@ -225,8 +225,14 @@ class Trainer:
                 inp = induced_input(self.graph, self.user_rows, videos, users, seeds)
             yield inp.to(self.device)
 
-    def _step(self, logits: Tensor, labels: SparseLabels) -> float:
-        loss = mishon_loss(logits, labels)
+    def _step(self, args: tuple, labels: SparseLabels, gen: torch.Generator) -> float:
+        """One optimizer step on model inputs ``args`` (full or sampled softmax, see ``Config``)."""
+        if self.config.sampled_negatives:
+            sampled = sample_columns(labels, self.config.sampled_negatives, gen)
+            logits = self.step_model(*args, columns=sampled.columns) + sampled.offset
+            loss = mishon_loss(logits, sampled.labels)
+        else:
+            loss = mishon_loss(self.step_model(*args), labels)
         self.optim.zero_grad(set_to_none=True)
         loss.backward()
         self.optim.step()
@@ -239,12 +245,12 @@ class Trainer:
         """
         torch.manual_seed(self.config.seed * 100_003 + epoch + 7_919 * self.group.rank)  # dropout
         self.model.train()
+        gen = torch.Generator().manual_seed(self.config.seed * 100_003 + epoch)
         if not self.minibatch:
             inp = self._full_input()
             rows = self.train_rows.to(self.device)
-            out = self.model(inp.x, inp.mask, inp.user, inp.edge_index, rows, inp.video_user[rows])
-            return self._step(out, inp.labels[rows])
-        gen = torch.Generator().manual_seed(self.config.seed * 100_003 + epoch)
+            args = (inp.x, inp.mask, inp.user, inp.edge_index, rows, inp.video_user[rows])
+            return self._step(args, inp.labels[rows], gen)
         if self.use_history:
             self.refresh_history()
         size = max(1, self.config.batch_size // self.group.world)
@@ -252,7 +258,7 @@ class Trainer:
         for i, batch in enumerate(self._batches(self.train_rows, gen, shuffle=True, size=size)):
             if max_batches is not None and i >= max_batches:
                 break
-            total += self._step(self.step_model(*batch.args()), batch.labels) * batch.video.numel()
+            total += self._step(batch.args(), batch.labels, gen) * batch.video.numel()
             n += batch.video.numel()
         total, n = all_sum([total, float(n)], self.group)
         return total / max(n, 1)

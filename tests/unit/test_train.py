@@ -1,5 +1,6 @@
 """Training on a synthetic in-memory graph: learning, reproducibility, resume, artifact checks."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ import torch
 from mishon_graph.config import Config
 from mishon_graph.errors import MishonError
 from mishon_graph.learn.artifact import check_matches, load_artifact
+from mishon_graph.learn.batches import full_input
 from mishon_graph.learn.data import build_graph
 from mishon_graph.learn.labels import SparseLabels
 from mishon_graph.learn.train import EpochStats, checkpoint_path, train_graph
@@ -207,3 +209,20 @@ def test_unit_pca_is_fit_once_and_saved_with_the_model(graph, tmp_path: Path) ->
     got = model(raw_x, inp.mask, inp.user, inp.edge_index, rows, inp.video_user[rows])
     torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4)
     assert res.best_valid_f1 > 0.5
+
+
+def test_sampled_softmax_scores_its_columns_of_the_full_head_and_learns(graph, tmp_path: Path) -> None:
+    cfg = _config(tmp_path, fanout=3, batch_size=16, sampled_negatives=4)
+    trainer = Trainer(graph, cfg, "mishon", False, torch.device("cpu"))
+    trainer.model.eval()
+    inp = full_input(graph, trainer.user_rows, graph.split_index("valid"))
+    columns = torch.tensor([0, 7, 19])
+    with torch.no_grad():
+        full = trainer.model(*inp.args())
+        part = trainer.model(*inp.args(), columns=columns)
+    torch.testing.assert_close(part, full[:, columns])
+    plain = train_graph(graph, replace(cfg, sampled_negatives=0), out=tmp_path / "p.pt", progress=False,
+                        minibatch=True)
+    sampled = train_graph(graph, cfg, out=tmp_path / "s.pt", progress=False, minibatch=True)
+    assert sampled.best_valid_f1 > 0.5 and sampled.best_valid_f1 >= plain.best_valid_f1 - 0.05
+    assert sampled.history != plain.history  # the sampled loss was really used
