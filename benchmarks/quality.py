@@ -260,6 +260,11 @@ def readme_block(records: list[dict[str, Any]], docs_rel: str) -> str:
             + (f" +- {sd['sd']:.3f}" if len(sd["f1_at_5"]) > 1 else "")
             + "."
         )
+        dropped = {g: d for g, d in v.get("dropped", {}).items() if d}
+        if dropped:
+            who = {"existing": "existing users", "cold": "cold-start users"}
+            parts = [f"{who[g]}: {', '.join(d)}" for g, d in dropped.items()]
+            lines.append("Left out by validation (no help there): " + "; ".join(parts) + ".")
         ablations = {
             m: d for m, d in r["vs_every_method"].items() if "without" in m or "ablation" in m or "paper" in m
         }
