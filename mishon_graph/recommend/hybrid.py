@@ -311,35 +311,18 @@ def fit_hybrid(
         True: holdout_newcomers(corpus, rs.newcomers, rs.seed) if rs.newcomers > 0 else None,
     }
 
-    def extra(as_new_user: bool, sig: tuple[str, ...]):
-        return held_evidence(held[as_new_user], settings.evidence, as_new_user=as_new_user, signals=sig)
+    def fit(ev, as_new_user: bool, sig: tuple[str, ...]) -> Ranker:
+        more = held_evidence(held[as_new_user], settings.evidence, as_new_user=as_new_user, signals=sig)
+        return fit_ranker(ev, inputs.valid_truth, vocab, sig, rs, k=k, extra=more, groups=groups)
 
-    existing = fit_ranker(
-        ev_valid,
-        inputs.valid_truth,
-        vocab,
-        names,
-        settings.ranker,
-        k=k,
-        extra=extra(False, names),
-        groups=groups,
-    )
+    existing = fit(ev_valid, False, names)
     cold_names = tuple(s for s in names if s not in USER_SIGNALS)
     if cold is None:
         cold = any(corpus.history.posts_of(t.user_id) == 0 for t in inputs.targets)
     cold_ranker = None
     if cold and cold_names:
         ev_new = build_evidence(corpus, inputs.valid, settings.evidence, as_new_user=True, signals=cold_names)
-        cold_ranker = fit_ranker(
-            ev_new,
-            inputs.valid_truth,
-            vocab,
-            cold_names,
-            settings.ranker,
-            k=k,
-            extra=extra(True, cold_names),
-            groups=groups,
-        )
+        cold_ranker = fit(ev_new, True, cold_names)
     return HybridModel(vocab, settings.evidence, existing, cold_ranker, names, cold_names)
 
 
