@@ -119,11 +119,11 @@ def read_similar(runner: Runner, video_ids: Sequence[str], batch: int) -> dict[s
         )
         for r in rows:
             out.setdefault(r["video_id"], []).append((r["neighbour"], float(r["weight"])))
-    return out
+    return {v: sorted(pairs) for v, pairs in out.items()}  # the same evidence whatever order Neo4j returns
 
 
 def read_links(runner: Runner) -> tuple[dict[str, list[tuple[str, float]]], list[tuple[str, float]]]:
-    """JACCARD neighbours per user (both directions) and the popular users with their weight."""
+    """JACCARD neighbours per user (both directions, sorted) and the popular users with their weight."""
     jaccard: dict[str, list[tuple[str, float]]] = {}
     popular: dict[str, float] = {}
     for r in runner.run_file("recommend/user_links"):
@@ -132,7 +132,7 @@ def read_links(runner: Runner) -> tuple[dict[str, list[tuple[str, float]]], list
             jaccard.setdefault(r["target"], []).append((r["source"], float(r["weight"])))
         else:
             popular[r["source"]] = float(r["weight"])
-    return jaccard, sorted(popular.items())
+    return {u: sorted(pairs) for u, pairs in jaccard.items()}, sorted(popular.items())
 
 
 def vocab_columns(hashtags: Sequence[str], vocab: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
