@@ -33,8 +33,14 @@ def _gb(mb: float) -> str:
     return f"{mb / 1024:.1f} GB"
 
 
+# runs before the whole-epoch timing timed 4 batches and estimated the epoch from them
+_OLD_MINI = "train.mini_batch_4batches"
+
+
 def _cell(doc: dict[str, Any], size: str, stages: tuple[str, ...]) -> str:
     by = {(r["stage"], str(r["size"])): r for r in doc["stages"]}
+    if stages == ("train.mini_batch_epoch",) and (stages[0], size) not in by:
+        stages = (_OLD_MINI,)
     rows = [by.get((s, size)) for s in stages]
     if any(r is None for r in rows):
         return "-"
@@ -44,11 +50,15 @@ def _cell(doc: dict[str, Any], size: str, stages: tuple[str, ...]) -> str:
         seconds = detail["train.full"]["seconds_per_epoch"]
     elif stages == ("train.mini_batch_epoch",):
         seconds = detail["train.mini"]["seconds_per_epoch"]
+    elif stages == (_OLD_MINI,):
+        seconds = detail["train.mini"]["seconds_per_epoch_estimate"]
     peak = max(r["peak_rss_python_mb"] for r in rows)
     return f"{_secs(seconds)} ({_gb(peak)})"
 
 
 def _growth(doc: dict[str, Any], stages: tuple[str, ...]) -> str:
+    if stages == ("train.mini_batch_epoch",) and stages[0] not in doc["growth_exponent"]:
+        stages = (_OLD_MINI,)
     values = [doc["growth_exponent"].get(s) for s in stages]
     if any(v is None for v in values):
         return "-"
@@ -64,6 +74,19 @@ def _similar_note(detail: dict[str, Any]) -> str:
     if recall:
         text += f", recall of the exact edges {min(recall):.3f}-{max(recall):.3f}"
     return text
+
+
+def _mini_note(size: str, detail: dict[str, Any]) -> str:
+    m = detail["train.mini"]
+    if "ratio_to_full_batch_epoch" not in m:  # an older run: 4 batches timed, the epoch estimated
+        return (
+            f"{size}x: estimated from {m['batches_timed']} batches before historical embeddings "
+            f"(a 2-hop sample covered {m['sampled_videos_per_batch']:,} videos)"
+        )
+    return (
+        f"{size}x: **{m['ratio_to_full_batch_epoch']}x** the full-batch epoch, {m['batches_per_epoch']} "
+        f"batches of {m['batch_size']:,} seeds (fanout {m['fanout']}, historical embeddings)"
+    )
 
 
 def _notes(doc: dict[str, Any], sizes: list[str]) -> dict[str, str]:
@@ -94,11 +117,7 @@ def _notes(doc: dict[str, Any], sizes: list[str]) -> dict[str, str]:
         f"**{full['speedup_vs_paper']}x** fewer seconds on {doc['machine']['cpu_cores']} CPU cores "
         f"at {first}x (64-d synthetic units)"
     )
-    notes["training, mini-batch (per epoch)"] = "; ".join(
-        f"{s}x: **{m['ratio_to_full_batch_epoch']}x** the full-batch epoch, {m['batches_per_epoch']} "
-        f"batches of {m['batch_size']:,} seeds (fanout {m['fanout']}, historical embeddings)"
-        for s, m in ((s, doc["sizes"][s]["train.mini"]) for s in sizes)
-    )
+    notes["training, mini-batch (per epoch)"] = "; ".join(_mini_note(s, doc["sizes"][s]) for s in sizes)
     notes["score test videos"] = "test videos x the whole vocabulary (" + " -> ".join(
         f"{doc['sizes'][s]['ingest']['preprocess']['vocabulary']:,}" for s in sizes
     ) + " hashtags)"
