@@ -58,6 +58,10 @@ SIGNALS: tuple[str, ...] = (
 )
 # Signals that read the poster: a newcomer has none of them.
 USER_SIGNALS = frozenset({"history", "recent", "cooccurrence", "social", "gnn"})
+# Signals whose computation also fills a target's context features (knn_max, text_max), and the
+# signal rankers fall back on and break ties with: a ranker's evidence needs them even when it
+# does not read them as features.
+ALWAYS_NEEDED = frozenset({"knn", "text", "popularity"})
 GROUPS: dict[str, tuple[str, ...]] = {
     "history": ("history", "recent", "cooccurrence"),
     "graph": ("social", "popular_users", "similar", "gnn"),

@@ -29,6 +29,7 @@ from mishon_graph.evaluation.baselines import Target
 from mishon_graph.evaluation.signals import History, Post
 from mishon_graph.ingest.preprocess import normalise_hashtag
 from mishon_graph.learn.evidence import (
+    ALWAYS_NEEDED,
     GROUPS,
     SIGNALS,
     USER_SIGNALS,
@@ -269,10 +270,12 @@ class HybridModel:
             rows = [i for i in range(len(targets)) if cold[i] == is_cold]
             if not rows or ranker is None:
                 continue
+            # only what the ranker reads: groups validation left out are not computed
+            needed = tuple(s for s in sig if s in ranker.names or s in ALWAYS_NEEDED)
             for start in range(0, len(rows), chunk):
                 part = rows[start : start + chunk]
                 ev = build_evidence(
-                    corpus, [targets[i] for i in part], self.evidence, as_new_user=is_cold, signals=sig
+                    corpus, [targets[i] for i in part], self.evidence, as_new_user=is_cold, signals=needed
                 )
                 scores[part] = ranker.score(ev)
         return scores
