@@ -23,9 +23,10 @@ validation split is level, and the ranker stays. The GNN's own validation figure
 not part of that choice: its epoch was selected on the same videos, so the figure is biased upwards.
 
 Nor does it keep parts that do not help: given signal groups, :func:`select_signals` leaves out, one at
-a time, a group whose absence does not lower the cross-fitted validation F1@K (backward elimination).
-The ranker's reported validation F1@K is then the selected one's, chosen on the same videos, so it is
-optimistic by the selection; test figures are not.
+a time, a group that does not clearly raise the cross-fitted validation F1@K (backward elimination
+with the one-standard-error rule: the simpler ranker wins unless the group's gain stands out of the
+validation noise). The ranker's reported validation F1@K is then the selected one's, chosen on the
+same videos, so it is optimistic by the selection; test figures are not.
 """
 
 from __future__ import annotations
@@ -68,9 +69,12 @@ class RankerSettings:
     # A single signal replaces the ranker only when its validation F1@K is higher with a paired
     # bootstrap interval of this level excluding 0 (0: whenever its point estimate is higher).
     guard_level: float = 0.9
-    # Signal groups are left out when the cross-fitted validation F1@K without them is not lower
-    # (backward elimination, one group at a time; see :func:`select_signals`). False: keep every group.
+    # Signal groups are left out unless the cross-fitted validation F1@K with them is higher than
+    # without them by a paired bootstrap interval of level ``keep_level`` that excludes 0 (backward
+    # elimination, one group at a time; see :func:`select_signals`). 0.68 is the one-standard-error
+    # rule; 0: left out whenever the F1@K without them is not lower. False: keep every group.
     drop_groups: bool = True
+    keep_level: float = 0.68
 
 
 def signal_ranks(values: np.ndarray) -> np.ndarray:
@@ -277,7 +281,8 @@ def fit_ranker(
     fair = [m for m in ranker.validation if m not in SELECTED_ON_VALIDATION]
     best = max(fair, key=lambda m: (ranker.validation[m], m == RANKER))
     alone = signal_only(ev, best) if best != RANKER else None
-    if guard and alone is not None and _clearly_better(alone, oof, ev, vocab, truth, k, settings):
+    level, seed = settings.guard_level, settings.seed
+    if guard and alone is not None and _clearly_better(alone, oof, ev, vocab, truth, k, level, seed):
         ranker.chosen = best
         return ranker
     ranker.model = _fit_model([(ev, truth), *([extra] if extra else [])], vocab, names, settings)
@@ -299,9 +304,13 @@ def select_signals(
     """Backward elimination of signal groups on cross-fitted validation F1@K.
 
     Each round cross-fits the ranker without each group that still has a signal in ``names`` (and is
-    not all of them), and leaves out the group whose absence scores highest, when that is not lower
-    than the ranker with it: a part that does not help on validation is not kept on the chance that
-    it helps on test. Stops when every removal scores lower.
+    not all of them). A group earns its place only when the ranker with it is clearly better than
+    without it: the paired bootstrap interval of the F1@K difference over the validation videos, at
+    level ``settings.keep_level``, excludes 0 (0.68: about one standard error, the rule that prefers
+    the simpler model among those within the noise of the best). Of the groups that do not, the one
+    whose absence scores highest is left out; it stops when every group earns its place. The burden
+    of proof is on the graph: differences inside the noise of the validation split go either way on
+    test, and a part kept on such a difference costs time at every scoring for nothing expected.
 
     Args:
         oof: Out-of-fold scores of the ranker over all of ``names`` (:func:`cross_fit`).
@@ -325,10 +334,12 @@ def select_signals(
         if not trial:
             break
         rounds.append({RANKER: base, **{g: f for g, (f, _, _) in trial.items()}})
-        # the best removal; on a tie, the group that leaves out more signals (fewer parts)
-        best = max(trial, key=lambda g: (trial[g][0], -len(trial[g][1]), g))
-        if trial[best][0] < base:
+        level, seed = settings.keep_level, settings.seed
+        idle = [g for g in trial if not _clearly_better(oof, trial[g][2], ev, vocab, truth, k, level, seed)]
+        if not idle:
             break
+        # the best removal; on a tie, the group that leaves out more signals (fewer parts)
+        best = max(idle, key=lambda g: (trial[g][0], -len(trial[g][1]), g))
         base, names, oof = trial[best][0], trial[best][1], trial[best][2]
         dropped.append(best)
     return names, oof, dropped, rounds
@@ -341,12 +352,13 @@ def _clearly_better(
     vocab: Sequence[str],
     truth: Mapping[str, Sequence[str]],
     k: int,
-    settings: RankerSettings,
+    level: float,
+    seed: int,
 ) -> bool:
-    """Scores ``a`` beat ``b`` at F1@K on the targets of ``ev``: by the paired bootstrap at
-    ``settings.guard_level`` (its interval excludes 0), or by the point estimate when that is 0."""
+    """Scores ``a`` beat ``b`` at F1@K on the targets of ``ev``: by the paired bootstrap at ``level``
+    (its interval excludes 0), or by the point estimate when ``level`` is 0."""
     ids = [t.video_id for t in ev.targets]
-    if settings.guard_level <= 0:
+    if level <= 0:
         return f1_at(a, ev, vocab, truth, k) > f1_at(b, ev, vocab, truth, k)
     scored = {v: truth[v] for v in ids if truth.get(v)}
     if not scored:
@@ -357,8 +369,8 @@ def _clearly_better(
         scored,
         k,
         replicates=1000,
-        level=settings.guard_level,
-        seed=settings.seed,
+        level=level,
+        seed=seed,
     )
     return diff.low > 0
 

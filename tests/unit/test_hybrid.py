@@ -212,3 +212,40 @@ def test_selection_drops_a_group_that_does_not_help_on_validation_and_keeps_one_
     off = replace(settings, drop_groups=False)
     kept = fit_ranker(ev, truth, VOCAB, ["good", "noise"], off, k=1, groups=groups)
     assert kept.dropped == [] and kept.names == ("good", "noise") and kept.selection == []
+
+
+def test_selection_keeps_a_group_only_when_its_gain_stands_out_of_the_validation_noise(monkeypatch) -> None:
+    """The one-standard-error rule on prescribed out-of-fold scores: leaving out ``a`` loses 1 of 120
+    videos (inside the noise: dropped), leaving out ``b`` loses 30 (kept); at level 0 the point
+    estimate decides and both stay."""
+    from mishon_graph.learn import hybrid
+
+    n = 120
+    ev, truth = _evidence(n, np.random.default_rng(7))
+    right = np.array([VOCAB.index(truth[t.video_id][0]) for t in ev.targets])
+    misses = {
+        frozenset({"base", "sa", "sb"}): 0,
+        frozenset({"base", "sb"}): 1,
+        frozenset({"base", "sa"}): 30,
+        frozenset({"base"}): 31,
+    }
+
+    def fake_cross_fit(ev, truth, vocab, names, settings, *, extra=None):
+        scores = np.zeros((n, len(vocab)), dtype=np.float32)
+        wrong = misses[frozenset(names)]
+        scores[np.arange(n), right] = 1.0
+        scores[np.arange(wrong), (right[:wrong] + 1) % len(vocab)] = 2.0
+        return scores
+
+    monkeypatch.setattr(hybrid, "cross_fit", fake_cross_fit)
+    groups = {"a": ("sa",), "b": ("sb",)}
+    names = ("base", "sa", "sb")
+    oof = fake_cross_fit(ev, truth, VOCAB, names, None)
+    kept, scores, dropped, rounds = hybrid.select_signals(
+        ev, truth, VOCAB, names, groups, RankerSettings(), oof, k=1
+    )
+    assert (kept, dropped) == (("base", "sb"), ["a"])
+    assert rounds == [{RANKER: 1.0, "a": 119 / 120, "b": 90 / 120}, {RANKER: 119 / 120, "b": 89 / 120}]
+    np.testing.assert_array_equal(scores, fake_cross_fit(ev, truth, VOCAB, kept, None))
+    point = hybrid.select_signals(ev, truth, VOCAB, names, groups, RankerSettings(keep_level=0.0), oof, k=1)
+    assert point[0] == names and point[2] == []
