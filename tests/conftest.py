@@ -41,6 +41,20 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["MISHON_HOME"] = str(home)
 
 
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """Name the child processes the session started and never waited for (they would end the run
+    with a bare "subprocess N is still running" ResourceWarning), then reap those that have ended."""
+    import gc
+    import subprocess
+
+    popens = [p for p in gc.get_objects() if issubclass(type(p), subprocess.Popen)]  # type(): no proxies
+    unwaited = [p for p in popens if p.returncode is None]
+    for proc in unwaited:
+        state = "still running" if proc.poll() is None else "ended"
+        args = proc.args if isinstance(proc.args, str) else " ".join(map(str, proc.args))
+        terminalreporter.write_line(f"child process {proc.pid} never waited for ({state}): {args[:200]}")
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     restore_settings(_saved_env)
     _saved_env.clear()

@@ -45,6 +45,15 @@ MAVEN_COORDINATES = (
 _MAIN_CLASS = "org.neo4j.server.CommunityEntryPoint"
 # Servers started by this process: kept referenced so they are reaped on stop, not garbage-collected.
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+
+
+def reap_children() -> list[int]:
+    """Reap the servers this process started that have ended on their own (killed, crashed): without
+    it each stays a zombie until this process exits. Returns their pids."""
+    gone = [pid for pid, proc in _CHILDREN.items() if proc.poll() is not None]
+    for pid in gone:
+        del _CHILDREN[pid]
+    return gone
 _ADMIN_CLASS = "org.neo4j.cli.AdminTool"
 # Files the JVM creates (store, logs, auth) are owner-only.
 _UMASK = 0o077
@@ -438,6 +447,7 @@ class LocalNeo4j:
         return self._launch(lib, bolt, http, timeout), True
 
     def _launch(self, lib: Path, bolt: int, http: int, timeout: float) -> ServerState:
+        reap_children()
         fd = os.open(self.dir / "logs" / "console.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(fd, "ab") as log:  # the child keeps its own copy of the descriptor
             proc = subprocess.Popen(
@@ -482,6 +492,7 @@ class LocalNeo4j:
         child = _CHILDREN.pop(state.pid, None)
         if child is not None:
             child.wait(timeout=10)
+        reap_children()
         self.state_file.unlink(missing_ok=True)
         return True
 

@@ -403,3 +403,30 @@ def test_concurrent_starts_launch_one_server(tmp_path: Path, monkeypatch: pytest
     assert launched == [1]
     assert inside[1] == 1
     assert sorted(started for _, started in results) == [False, False, True]
+
+
+def test_a_server_child_that_ended_on_its_own_is_reaped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A JVM killed from outside (a crash, the OOM killer) stays a zombie until reaped; the next start
+    or stop reaps it, and a child still running is kept."""
+    children: dict[int, subprocess.Popen[bytes]] = {}
+    monkeypatch.setattr(server_mod, "_CHILDREN", children)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    children.update({dead.pid: dead, alive.pid: alive})
+    try:
+        deadline = time.monotonic() + 30
+        while _state_letter(dead.pid) != "Z" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _state_letter(dead.pid) == "Z"  # exited, not reaped yet
+        assert server_mod.reap_children() == [dead.pid]
+        assert dead.returncode == 0 and list(children) == [alive.pid]
+        assert server_mod.reap_children() == []
+    finally:
+        alive.kill()
+        alive.wait(timeout=10)
+
+
+def _state_letter(pid: int) -> str:
+    """The process state from ``/proc/PID/stat`` (``Z``: zombie)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        return f.read().rpartition(")")[2].split()[0]
