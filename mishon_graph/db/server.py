@@ -30,6 +30,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 from mishon_graph.db.runner import Runner
 from mishon_graph.errors import MishonError
 
@@ -45,6 +47,10 @@ MAVEN_COORDINATES = (
 _MAIN_CLASS = "org.neo4j.server.CommunityEntryPoint"
 # Servers started by this process: kept referenced so they are reaped on stop, not garbage-collected.
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+
+
+class _PortTaken(MishonError):
+    """The server exited at start because another process holds one of its ports."""
 
 
 def reap_children() -> list[int]:
@@ -444,7 +450,13 @@ class LocalNeo4j:
                 f"the Neo4j store in {self.dir / 'data'} has a password but the password file "
                 f"{self.password_file} is missing: run `mishon db reset-password` to set a new one"
             )
-        return self._launch(lib, bolt, http, timeout), True
+        try:
+            return self._launch(lib, bolt, http, timeout), True
+        except _PortTaken as exc:  # lost a race for a preferred port: any free ones will do
+            _LOG.info("%s; starting on other free ports", exc)
+            bolt, http = self._pick_ports((0, 0))
+            self._write_conf(bolt, http)
+            return self._launch(lib, bolt, http, timeout), True
 
     def _launch(self, lib: Path, bolt: int, http: int, timeout: float) -> ServerState:
         reap_children()
@@ -576,15 +588,31 @@ class LocalNeo4j:
                 self.state_file.unlink(missing_ok=True)
                 _CHILDREN.pop(proc.pid, None)
                 log = self.dir / "logs" / "console.log"
+                taken = [p for p in (state.bolt_port, state.http_port) if not _port_free(p)]
+                if taken:  # another server bound it between our check and our start
+                    raise _PortTaken(f"Neo4j could not listen on port {taken[0]}: another process took it")
                 raise MishonError(f"Neo4j exited during start (code {proc.returncode}); see {log}")
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{state.http_port}/", timeout=2) as r:
-                    if r.status == 200 and _bolt_open(state.bolt_port):
-                        return
+                    answered = r.status == 200 and _bolt_open(state.bolt_port)
             except OSError:
-                pass
+                answered = False
+            # Another server that took a port between our check and our bind answers too: only our
+            # own JVM listening on both ports counts (else it is about to exit, "address in use").
+            if answered and _listens(proc.pid, (state.bolt_port, state.http_port)):
+                return
             time.sleep(0.5)
         raise MishonError(f"Neo4j did not answer within {timeout:.0f} s; see {self.dir / 'logs'}")
+
+
+def _listens(pid: int, ports: tuple[int, ...]) -> bool:
+    """Process ``pid`` holds a listening TCP socket on every one of ``ports``."""
+    try:
+        conns = psutil.Process(pid).net_connections(kind="tcp")
+    except (psutil.Error, OSError):
+        return False
+    mine = {c.laddr.port for c in conns if c.status == psutil.CONN_LISTEN and c.laddr}
+    return set(ports) <= mine
 
 
 def _bolt_open(port: int) -> bool:

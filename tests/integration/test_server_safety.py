@@ -154,3 +154,40 @@ def test_reset_password_recovers_a_lost_password_file(
             runner.verify()  # the lost password no longer opens the store
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+def test_start_never_takes_another_server_for_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two starts racing for the default ports: the loser's JVM cannot bind them and exits, while the
+    winner answers on them. Start must not report the winner as its server (its commands would then
+    reach someone else's database); it starts again on free ports."""
+    import http.server
+    import socket
+
+    from mishon_graph.db import server as server_mod
+
+    impostor = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=impostor.serve_forever, daemon=True).start()
+    bolt = socket.socket()
+    bolt.bind(("127.0.0.1", 0))
+    bolt.listen()
+    taken = (bolt.getsockname()[1], impostor.server_address[1])
+    picks = iter([taken])  # the race: both ports looked free when they were picked
+    real_pick = LocalNeo4j._pick_ports
+    monkeypatch.setattr(
+        LocalNeo4j, "_pick_ports", lambda self, ports: next(picks, None) or real_pick(self, ports)
+    )
+    server = LocalNeo4j(tmp_path / "neo4j", heap="512m", pagecache="64m")
+    try:
+        state, started = server.start()
+        assert started and (state.bolt_port, state.http_port) != taken
+        assert server_mod._listens(state.pid, (state.bolt_port, state.http_port))
+        with Runner(state.bolt_uri, server.user, server.password()) as runner:
+            assert runner.run("RETURN 1 AS one") == [{"one": 1}]
+    finally:
+        server.stop()
+        impostor.shutdown()
+        impostor.server_close()
+        bolt.close()

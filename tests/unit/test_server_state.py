@@ -430,3 +430,23 @@ def _state_letter(pid: int) -> str:
     """The process state from ``/proc/PID/stat`` (``Z``: zombie)."""
     with open(f"/proc/{pid}/stat", encoding="ascii") as f:
         return f.read().rpartition(")")[2].split()[0]
+
+
+def test_a_port_counts_as_ours_only_when_our_process_listens_on_it() -> None:
+    """Start waits for its own JVM on both ports: a server started a moment earlier on a port we
+    also picked answers there too, and must not pass for ours."""
+    import socket
+
+    with socket.socket() as mine, socket.socket() as bound_only:
+        mine.bind(("127.0.0.1", 0))
+        mine.listen()
+        bound_only.bind(("127.0.0.1", 0))  # bound, not listening
+        port, other = mine.getsockname()[1], bound_only.getsockname()[1]
+        assert server_mod._listens(os.getpid(), (port,))
+        assert not server_mod._listens(os.getpid(), (port, other))
+        with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"]) as child:
+            try:
+                assert not server_mod._listens(child.pid, (port,))  # listening, but not by that process
+            finally:
+                child.kill()
+    assert not server_mod._listens(2**22 + 12345, (port,))  # no such process
