@@ -157,10 +157,13 @@ def _time_mode(graph, config: Config, minibatch: bool, epochs: int, warmup: int)
     if minibatch:
         gen = torch.Generator().manual_seed(0)
         seeds = trainer.train_rows[torch.randperm(trainer.train_rows.numel(), generator=gen)]
-        videos, _ = trainer.sampler.sample(seeds[: config.batch_size], gen)
+        # With historical embeddings a batch reads its seeds' units only (the whole graph's edges);
+        # without, every video of its sampled neighbourhood.
+        read = seeds[: config.batch_size] if trainer.use_history else \
+            trainer.sampler.sample(seeds[: config.batch_size], gen)[0]
         row_bytes = sum(graph.data[m].x[0].numel() * graph.data[m].x.element_size() for m in graph.modalities)
-        out["sampled_videos_per_batch"] = int(videos.numel())
-        out["batch_feature_mb"] = round(videos.numel() * row_bytes / 2**20, 1)
+        out["videos_read_per_batch"] = int(read.numel())
+        out["batch_feature_mb"] = round(read.numel() * row_bytes / 2**20, 1)
     return out
 
 

@@ -275,9 +275,13 @@ def minibatch_stage(
     seconds = stages.records[-1]["seconds"]
     timed = min(batches, per_epoch) if batches else per_epoch
     epoch_s = seconds / timed * per_epoch
-    gen = torch.Generator().manual_seed(config.seed)
     seeds = trainer.train_rows[: config.batch_size]
-    sampled = int(trainer.sampler.sample(seeds, gen)[0].numel())
+    # With historical embeddings a batch reads its seeds' units only, on the whole graph's edges.
+    sampled = (
+        seeds.numel()
+        if trainer.use_history
+        else int(trainer.sampler.sample(seeds, torch.Generator().manual_seed(config.seed))[0].numel())
+    )
     return {
         "batches_timed": timed,
         "whole_epoch": timed == per_epoch,
@@ -285,7 +289,7 @@ def minibatch_stage(
         "batch_size": config.batch_size,
         "fanout": config.fanout,
         "historical_embeddings": trainer.use_history,
-        "sampled_videos_per_batch": sampled,
+        "videos_read_per_batch": sampled,
         "batches_per_epoch": per_epoch,
         "seconds_per_epoch" if timed == per_epoch else "seconds_per_epoch_estimate": round(epoch_s, 1),
         "ratio_to_full_batch_epoch": round(epoch_s / max(full_epoch_s, 1e-9), 2),

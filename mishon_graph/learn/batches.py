@@ -4,7 +4,8 @@ PyG's ``NeighborLoader`` needs ``pyg-lib`` or ``torch-sparse``, neither of which
 torch; :class:`NeighborSampler` does the same job in plain torch (per seed video, up to ``fanout``
 random neighbours per node and hop, ``depth`` hops, over the variant's edge families; the batch is
 the subgraph induced by the sampled nodes, like ``NeighborLoader(subgraph_type="induced")``).
-Sampling is seeded by a ``torch.Generator``, so the same seed gives the same batches.
+Sampling is seeded by a ``torch.Generator``, so the same seed gives the same batches. With historical
+embeddings (:func:`seeds_input`) nothing is sampled here: the model draws each needed node's in-edges.
 An input's ``labels`` are the sparse rows (:class:`~mishon_graph.learn.labels.SparseLabels`) of
 the videos it scores, in the order of ``video``; no dense label matrix is built.
 """
@@ -105,21 +106,30 @@ def induced_input(
     )
 
 
-def history_input(
+def seeds_input(
     graph: ExportedGraph,
     user_rows: Tensor,
-    videos: Tensor,
-    users: Tensor,
-    targets: Tensor,
+    seeds: Tensor,
     history: dict[str, Tensor],
+    edge_index: dict[EdgeType, Tensor],
 ) -> ModelInput:
-    """As :func:`induced_input`, but only the ``targets``' unit features are read: every other video
-    of the subgraph enters with its ``history`` (pooled earlier) vector (see ``MishonModel.initial``)."""
-    inp = induced_input(graph, user_rows, videos, users, targets, units=False)
-    inp.x = {m: graph.data[m].x[targets] for m in graph.modalities}
-    inp.mask = {m: graph.data[m].mask[targets] for m in graph.modalities}
-    inp.stale = {m: history[m][videos] for m in graph.modalities}
-    return inp
+    """The whole graph, scoring the rows ``seeds``: only their unit features are read (pooled now);
+    every other video enters with its ``history`` vector (pooled earlier, see ``MishonModel.initial``).
+
+    Nothing is sampled or copied here: ``MishonModel.refine`` computes each layer only for the nodes
+    the seeds read through the following layers, with at most ``fanout`` in-edges each, so a batch
+    costs what the seeds' neighbourhoods cost, whatever the size of the graph.
+    """
+    return ModelInput(
+        x={m: graph.data[m].x[seeds] for m in graph.modalities},
+        mask={m: graph.data[m].mask[seeds] for m in graph.modalities},
+        user=user_rows,
+        edge_index=edge_index,
+        video=seeds,
+        video_user=graph.video_user[seeds],
+        labels=graph.labels[seeds],
+        stale=history,
+    )
 
 
 class NeighborSampler:

@@ -7,6 +7,8 @@ homogeneous view of the selected edge families (one layer per depth, all node ty
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -210,14 +212,19 @@ class MishonModel(nn.Module):
         for t in types:
             offsets[t] = start
             start += h[t].shape[0]
+        homo_ei = self._homogeneous_edges(edge_index, offsets, h[types[0]].device)
+        return offsets, torch.cat([h[t] for t in types], dim=0), homo_ei
+
+    def _homogeneous_edges(
+        self, edge_index: dict[EdgeType, Tensor], offsets: dict[str, int], device: torch.device
+    ) -> Tensor:
+        """The variant's edges between node types in ``offsets``, in homogeneous ids (``[2, E]``)."""
         parts = []
         for etype, ei in edge_index.items():
             src, rel, dst = etype
             if rel in self.edge_families and src in offsets and dst in offsets and ei.numel() > 0:
                 parts.append(torch.stack([ei[0] + offsets[src], ei[1] + offsets[dst]]))
-        device = h[types[0]].device
-        homo_ei = torch.cat(parts, dim=1) if parts else torch.zeros(2, 0, dtype=torch.long, device=device)
-        return offsets, torch.cat([h[t] for t in types], dim=0), homo_ei
+        return torch.cat(parts, dim=1) if parts else torch.zeros(2, 0, dtype=torch.long, device=device)
 
     def refine(
         self,
@@ -269,12 +276,16 @@ class MishonModel(nn.Module):
             sets.append(dst)
             edges.append(e)
             dst = torch.unique(torch.cat([dst, e[0]]))
-        src_ids, h = dst, z[dst]
+        return self._layers(z[dst], dst, sets, edges, n)
+
+    def _layers(self, h: Tensor, src_ids: Tensor, sets: list[Tensor], edges: list[Tensor], n: int) -> Tensor:
+        """Run the layers bottom-up: ``h`` holds the input vectors of homogeneous nodes ``src_ids``;
+        ``sets``/``edges`` (last layer first) the nodes each layer outputs and the edges into them."""
         for layer, dst_ids, e in zip(self.layers, reversed(sets), reversed(edges), strict=True):
-            pos_src = torch.full((n,), -1, dtype=torch.long, device=z.device)
-            pos_src[src_ids] = torch.arange(src_ids.numel(), device=z.device)
-            pos_dst = torch.full((n,), -1, dtype=torch.long, device=z.device)
-            pos_dst[dst_ids] = torch.arange(dst_ids.numel(), device=z.device)
+            pos_src = torch.full((n,), -1, dtype=torch.long, device=h.device)
+            pos_src[src_ids] = torch.arange(src_ids.numel(), device=h.device)
+            pos_dst = torch.full((n,), -1, dtype=torch.long, device=h.device)
+            pos_dst[dst_ids] = torch.arange(dst_ids.numel(), device=h.device)
             local = torch.stack([pos_src[e[0]], pos_dst[e[1]]])
             h = layer((h, h[pos_src[dst_ids]]), local)
             src_ids = dst_ids
@@ -321,9 +332,112 @@ class MishonModel(nn.Module):
             columns: Score these hashtag columns only (``[len(video), len(columns)]``; a sampled
                 softmax, see :func:`~mishon_graph.learn.labels.sample_columns`).
         """
+        if stale is not None and self.depth > 0:
+            h = self._refine_stale(x, mask, user, stale, edge_index, video, video_user, fanout)
+            return self.readout(h, torch.arange(video.numel(), device=video.device),
+                                torch.arange(video_user.numel(), device=video.device), columns)
         h = self.initial(x, mask, user, stale, video)
         needed = {m: video for m in self.modalities} | ({PYG_USER: video_user} if self.use_user else {})
         return self.readout(self.refine(h, edge_index, needed, fanout), video, video_user, columns)
+
+    def _refine_stale(
+        self,
+        x: dict[str, Tensor],
+        mask: dict[str, Tensor],
+        user: Tensor,
+        stale: dict[str, Tensor],
+        edge_index: dict[EdgeType, Tensor],
+        video: Tensor,
+        video_user: Tensor,
+        fanout: int | None,
+    ) -> dict[str, Tensor]:
+        """:meth:`refine` of the ``video`` rows (and ``video_user``) with historical embeddings, at a
+        cost set by their neighbourhoods, not by the graph: the in-edges of the nodes each layer needs
+        come from a CSR index of the graph built once (:meth:`_in_edges`), and only the input vectors
+        of the nodes reached are formed (``stale`` rows, the ``video`` rows pooled afresh when ``x``
+        holds their units). Returns per node type the refined vectors in the order of ``video``
+        (modalities) and ``video_user`` (users): what :meth:`readout` reads at rows ``0..n-1``."""
+        types = list(self.modalities) + ([PYG_USER] if self.use_user else [])
+        sizes = {m: stale[m].shape[0] for m in self.modalities} | {PYG_USER: user.shape[0]}
+        offsets, start = {}, 0
+        for t in types:
+            offsets[t], start = start, start + sizes[t]
+        fresh = {m: self._pool(m, x[m], mask[m]) for m in self.modalities if m in x}
+        rows_max = max(sizes[m] for m in self.modalities)
+        seat = torch.full((rows_max,), -1, dtype=torch.long, device=video.device)
+        seat[video] = torch.arange(video.numel(), device=video.device)
+
+        def inputs(ids: Tensor) -> Tensor:
+            """``h^0`` of homogeneous nodes ``ids``, in that order."""
+            out = stale[self.modalities[0]].new_zeros((ids.numel(), self.hidden_dim))
+            for t in types:
+                inside = (ids >= offsets[t]) & (ids < offsets[t] + sizes[t])
+                local = ids[inside] - offsets[t]
+                if t == PYG_USER:
+                    rows = user[local]
+                    known = (rows >= 0).unsqueeze(-1)
+                    emb = self.user_emb(rows.clamp(min=0))
+                    vec = torch.where(known, emb, self.new_user.expand_as(emb))
+                else:
+                    vec = stale[t][local]
+                    if t in fresh:
+                        pos = seat[local]
+                        now = fresh[t][pos.clamp(min=0)].to(vec.dtype)
+                        vec = torch.where((pos >= 0).unsqueeze(-1), now, vec)
+                out = out.index_put((torch.nonzero(inside).flatten(),), vec.to(out.dtype))
+            return out
+
+        targets = torch.cat([video + offsets[m] for m in self.modalities]
+                            + ([video_user + offsets[PYG_USER]] if self.use_user else []))
+        unique, back = torch.unique(targets, return_inverse=True)
+        rowptr, col = self._in_edges(edge_index, offsets, start)
+        z = self._refine_csr(inputs, rowptr, col, unique, start, fanout)[back]
+        out, at = {}, 0
+        for t in types:
+            n = video.numel() if t != PYG_USER else video_user.numel()
+            out[t], at = z[at : at + n], at + n
+        return out
+
+    def _in_edges(
+        self, edge_index: dict[EdgeType, Tensor], offsets: dict[str, int], n: int
+    ) -> tuple[Tensor, Tensor]:
+        """CSR by target of the homogeneous view's edges (``rowptr``, sources), built once per graph
+        (cached while the edge tensors and node counts stay the same)."""
+        tensors = tuple((et, e.data_ptr(), e.numel()) for et, e in edge_index.items())
+        key = (n, tuple(offsets.items()), tensors)
+        cached = getattr(self, "_csr_cache", None)
+        if cached is not None and cached[0] == key:
+            return cached[1], cached[2]
+        device = next(iter(edge_index.values())).device if edge_index else self.new_user.device
+        ei = self._homogeneous_edges(edge_index, offsets, device)
+        col = ei[0][torch.argsort(ei[1], stable=True)]
+        rowptr = torch.zeros(n + 1, dtype=torch.long, device=device)
+        rowptr[1:] = torch.cumsum(torch.bincount(ei[1], minlength=n), 0)
+        self._csr_cache = (key, rowptr, col)
+        return rowptr, col
+
+    def _refine_csr(
+        self, inputs: Callable[[Tensor], Tensor], rowptr: Tensor, col: Tensor, targets: Tensor, n: int,
+        fanout: int | None,
+    ) -> Tensor:
+        """As :meth:`_refine_to`, reading each layer's in-edges from the CSR index and only the
+        input vectors (``inputs(ids)``) of the nodes reached."""
+        sets, edges = [], []
+        dst = targets
+        for _ in range(self.depth):
+            start = rowptr[dst]
+            deg = rowptr[dst + 1] - start
+            total = int(deg.sum())
+            first = torch.repeat_interleave(torch.cumsum(deg, 0) - deg, deg, output_size=total)
+            pos = torch.arange(total, device=dst.device) - first
+            e = torch.stack([col[torch.repeat_interleave(start, deg, output_size=total) + pos],
+                             torch.repeat_interleave(dst, deg, output_size=total)])
+            if fanout is not None:
+                e = e[:, sample_in_edges(e[1], n, fanout)]
+            sets.append(dst)
+            edges.append(e)
+            dst = torch.unique(torch.cat([dst, e[0]]))
+        return self._layers(inputs(dst), dst, sets, edges, n)
 
     def reduced(self, modality: str, x: Tensor) -> Tensor:
         """Units of ``modality`` through its fixed reduction (unchanged when it has none, or when

@@ -20,8 +20,8 @@ from mishon_graph.learn.batches import (
     ModelInput,
     NeighborSampler,
     full_input,
-    history_input,
     induced_input,
+    seeds_input,
 )
 from mishon_graph.learn.data import ExportedGraph
 from mishon_graph.learn.distributed import SINGLE, Group, all_sum, shard
@@ -180,11 +180,12 @@ class Trainer:
         relations = VARIANT_EDGES[variant] if self.model.depth > 0 else set()
         self.sampler = NeighborSampler(graph, relations, config.fanout, self.model.depth)
         self._full: ModelInput | None = None
-        # Historical embeddings: mini-batches pool their seeds only; other sampled videos use the
-        # pooled vectors of the epoch's start (refreshed by one no-gradient pass per epoch).
+        # Historical embeddings: mini-batches pool their seeds only; every other video uses the
+        # pooled vectors of the epoch's start (refreshed by one no-gradient pass per epoch), and the
+        # model refines only what the seeds need, on the whole graph's edges (no subgraph is built).
         self.use_history = minibatch and config.minibatch_history and self.model.depth > 0
         self.history: dict[str, Tensor] = {}
-        self._history_cpu: dict[str, Tensor] = {}  # the same, where the samplers gather (once per refresh)
+        self._edges: dict | None = None
 
     @torch.no_grad()
     def refresh_history(self) -> None:
@@ -202,8 +203,14 @@ class Trainer:
                 )
             history[m] = out
         self.history = history
-        self._history_cpu = {m: h.cpu() for m, h in history.items()}
         self.model.train(was)
+
+    def _graph_edges(self) -> dict:
+        """The whole graph's edges on the training device (moved once)."""
+        if self._edges is None:
+            data = self.graph.data
+            self._edges = {et: data[et].edge_index.to(self.device) for et in data.edge_types}
+        return self._edges
 
     def _full_input(self) -> ModelInput:
         if self._full is None:
@@ -217,11 +224,11 @@ class Trainer:
         size = size or self.config.batch_size
         for i in range(0, rows.numel(), size):
             seeds = rows[i : i + size]
-            videos, users = self.sampler.sample(seeds, gen)
             if self.use_history:
-                inp = history_input(self.graph, self.user_rows, videos, users, seeds, self._history_cpu)
+                inp = seeds_input(self.graph, self.user_rows, seeds, self.history, self._graph_edges())
                 inp.fanout = self.config.fanout if shuffle else None  # sampled aggregation in training
             else:
+                videos, users = self.sampler.sample(seeds, gen)
                 inp = induced_input(self.graph, self.user_rows, videos, users, seeds)
             yield inp.to(self.device)
 
@@ -277,7 +284,7 @@ class Trainer:
             ).cpu(), inp.labels[r].cpu()
         if self.use_history:  # layer-wise: pool everything once, refine the whole graph once
             self.refresh_history()
-            edges = {et: self.graph.data[et].edge_index.to(self.device) for et in self.graph.data.edge_types}
+            edges = self._graph_edges()
             r = rows.to(self.device)
             user = self.user_rows.to(self.device)
             logits = self.model(

@@ -294,6 +294,14 @@ def test_historical_embeddings_pool_only_the_scored_rows() -> None:
     neighbour = int(edges[PYG_EDGE_SIMILAR["visual"]][0][edges[PYG_EDGE_SIMILAR["visual"]][1] == 2][0])
     moved["visual"][neighbour] += 5.0
     assert not torch.allclose(m(part_x, part_mask, user, edges, rows, poster[rows], moved), exact)
+    # a fanout no node reaches keeps every in-edge: exact; the graph's CSR index is built once
+    torch.testing.assert_close(m(part_x, part_mask, user, edges, rows, poster[rows], fresh, 10_000), exact)
+    index = m._csr_cache
+    m({}, {}, user, edges, rows, poster[rows], fresh)
+    assert m._csr_cache is index
+    fewer = {k: v[:, : v.shape[1] // 2] for k, v in edges.items()}
+    m({}, {}, user, fewer, rows, poster[rows], fresh)
+    assert m._csr_cache is not index and m._csr_cache[2].numel() < index[2].numel()
 
 
 def test_unit_pca_finds_the_directions_of_largest_variance() -> None:
