@@ -249,3 +249,15 @@ def test_selection_keeps_a_group_only_when_its_gain_stands_out_of_the_validation
     np.testing.assert_array_equal(scores, fake_cross_fit(ev, truth, VOCAB, kept, None))
     point = hybrid.select_signals(ev, truth, VOCAB, names, groups, RankerSettings(keep_level=0.0), oof, k=1)
     assert point[0] == names and point[2] == []
+
+
+def test_the_trees_run_on_one_openmp_thread() -> None:
+    """Fits and scoring hold OpenMP to one thread (a busy neighbour core made 2 threads 2.7x slower)."""
+    import sklearn.ensemble  # noqa: F401  (loads scikit-learn's OpenMP runtime)
+    from threadpoolctl import threadpool_info
+
+    from mishon_graph.learn import hybrid
+
+    with hybrid._serial_trees():
+        inside = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "openmp"]
+    assert inside and set(inside) == {1}
