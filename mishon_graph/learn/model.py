@@ -197,10 +197,13 @@ class MishonModel(nn.Module):
                 h[m] = stale[m]
                 if m in x and video is not None:
                     h[m] = stale[m].index_copy(0, video, self._pool(m, x[m], mask[m]).to(stale[m].dtype))
-        known = user >= 0
-        emb = self.user_emb(user.clamp(min=0))
-        h[PYG_USER] = torch.where(known.unsqueeze(-1), emb, self.new_user.expand_as(emb))
+        h[PYG_USER] = self._user_vectors(user)
         return h
+
+    def _user_vectors(self, user: Tensor) -> Tensor:
+        """``h^0`` of user nodes from their embedding rows (-1: the shared "new user" vector)."""
+        emb = self.user_emb(user.clamp(min=0))
+        return torch.where((user >= 0).unsqueeze(-1), emb, self.new_user.expand_as(emb))
 
     def homogeneous(
         self, h: dict[str, Tensor], edge_index: dict[EdgeType, Tensor]
@@ -208,12 +211,17 @@ class MishonModel(nn.Module):
         """The homogeneous view Algorithm 2 runs on: each node type's row offset, the stacked node
         vectors ``h`` and the edges of the variant's families (message from ``[0]`` to ``[1]``)."""
         types = list(self.modalities) + ([PYG_USER] if self.use_user else [])
-        offsets, start = {}, 0
-        for t in types:
-            offsets[t] = start
-            start += h[t].shape[0]
+        offsets, _ = self._offsets(types, {t: h[t].shape[0] for t in types})
         homo_ei = self._homogeneous_edges(edge_index, offsets, h[types[0]].device)
         return offsets, torch.cat([h[t] for t in types], dim=0), homo_ei
+
+    @staticmethod
+    def _offsets(types: list[str], sizes: dict[str, int]) -> tuple[dict[str, int], int]:
+        """Each node type's first row in the homogeneous view (types stacked in order) and the total."""
+        offsets, start = {}, 0
+        for t in types:
+            offsets[t], start = start, start + sizes[t]
+        return offsets, start
 
     def _homogeneous_edges(
         self, edge_index: dict[EdgeType, Tensor], offsets: dict[str, int], device: torch.device
@@ -359,9 +367,7 @@ class MishonModel(nn.Module):
         (modalities) and ``video_user`` (users): what :meth:`readout` reads at rows ``0..n-1``."""
         types = list(self.modalities) + ([PYG_USER] if self.use_user else [])
         sizes = {m: stale[m].shape[0] for m in self.modalities} | {PYG_USER: user.shape[0]}
-        offsets, start = {}, 0
-        for t in types:
-            offsets[t], start = start, start + sizes[t]
+        offsets, start = self._offsets(types, sizes)
         fresh = {m: self._pool(m, x[m], mask[m]) for m in self.modalities if m in x}
         rows_max = max(sizes[m] for m in self.modalities)
         seat = torch.full((rows_max,), -1, dtype=torch.long, device=video.device)
@@ -374,10 +380,7 @@ class MishonModel(nn.Module):
                 inside = (ids >= offsets[t]) & (ids < offsets[t] + sizes[t])
                 local = ids[inside] - offsets[t]
                 if t == PYG_USER:
-                    rows = user[local]
-                    known = (rows >= 0).unsqueeze(-1)
-                    emb = self.user_emb(rows.clamp(min=0))
-                    vec = torch.where(known, emb, self.new_user.expand_as(emb))
+                    vec = self._user_vectors(user[local])
                 else:
                     vec = stale[t][local]
                     if t in fresh:
