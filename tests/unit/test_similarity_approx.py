@@ -159,3 +159,18 @@ def test_search_breadth_grows_until_the_sampled_recall_reaches_the_target(monkey
     truth = set(zip(exact.a, exact.b, strict=True))
     found = set(zip(grown.a, grown.b, strict=True))
     assert len(truth & found) / len(truth) >= similarity_approx.RECALL_TARGET
+
+
+
+def test_index_build_does_not_follow_the_gather_chunk(monkeypatch) -> None:
+    """faiss HNSW inserted chunk by chunk builds a worse graph than one insertion of every row (on the
+    10x synthetic visual embeddings: sampled recall 0.90 against 0.99 at efSearch 64). With a
+    100-row gather chunk and the search held at its first breadth, 20,000 crowded rows still get the
+    recall of an index built in one call (0.9976 on this seed; chunked insertion gave 0.9906)."""
+    n = 20000
+    x = clustered(n, 32, seed=5, per_cluster=1000)
+    ids = [f"v{i:05d}" for i in range(n)]
+    monkeypatch.setattr(similarity_approx, "EF_SEARCH_MAX", similarity_approx.HNSW_EF_SEARCH)
+    monkeypatch.setattr(similarity_approx, "_GATHER_BYTES", 8 * 21 * 32 * 100)  # 100 rows per chunk
+    pairs = approx_similar_pairs(ids, x, 0.5, 10, sample=500, seed=0)
+    assert pairs.recall >= 0.995
