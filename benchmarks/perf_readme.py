@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from readme_blocks import markers
 
 BEGIN, END = markers("performance", "benchmarks/run.py --from-json --readme")
+FIXED_BEGIN, FIXED_END = markers("performance-fixed-vocab", "benchmarks/run.py --from-json --readme")
 
 # (label, stages summed for the time cells); each row's note comes from ``_notes``
 ROWS: list[tuple[str, tuple[str, ...]]] = [
@@ -77,7 +79,9 @@ def _similar_note(detail: dict[str, Any]) -> str:
 
 
 def _mini_note(size: str, detail: dict[str, Any]) -> str:
-    m = detail["train.mini"]
+    m = detail.get("train.mini")
+    if m is None:
+        return f"{size}x: not timed (--skip-minibatch)"
     if "ratio_to_full_batch_epoch" not in m:  # an older run: 4 batches timed, the epoch estimated
         return (
             f"{size}x: estimated from {m['batches_timed']} batches before historical embeddings "
@@ -163,4 +167,31 @@ def perf_block(doc: dict[str, Any]) -> str:
         + "."
     )
     lines.append(END)
+    return "\n".join(lines)
+
+
+def fixed_vocab_block(doc: dict[str, Any]) -> str:
+    """Scoring and write-back of a ``--fixed-vocab`` run: time per size, kept vocabulary and growth."""
+    sizes = list(doc["sizes"])
+    by = {(r["stage"], str(r["size"])): r for r in doc["stages"]}
+    stages = {
+        "score test videos": ("recommend.score",),
+        "write back RECOMMENDS (top 10)": ("recommend.write",),
+        "score + write-back": ("recommend.score", "recommend.write"),
+    }
+    vocab = " -> ".join(f"{doc['sizes'][s]['ingest']['preprocess']['vocabulary']:,}" for s in sizes)
+    head = "| stage | " + " | ".join(f"{s}x: time (peak RSS)" for s in sizes) + " | growth |"
+    lines = [FIXED_BEGIN, head, "|---|" + "---|" * len(sizes) + "---|"]
+    for label, names in stages.items():
+        cells = " | ".join(_cell(doc, s, names) for s in sizes)
+        seconds = [sum(by[(n, s)]["seconds"] for n in names) for s in sizes]
+        videos = [by[(names[0], s)]["videos"] for s in sizes]
+        g = math.log(seconds[-1] / seconds[0]) / math.log(videos[-1] / videos[0]) if len(sizes) > 1 else None
+        lines.append(f"| {label} | {cells} | {'-' if g is None else f'{g:.2f}'} |")
+    lines += [
+        "",
+        f"Kept vocabulary {vocab} hashtags (minimum frequency {doc['args']['min_hashtag_freq']} x size); "
+        f"{doc['machine']['cpu_cores']} CPU cores, GPU: {doc['machine']['gpu'] or 'none'}.",
+        FIXED_END,
+    ]
     return "\n".join(lines)

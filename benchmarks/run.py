@@ -167,12 +167,12 @@ def latency(runner: Runner, name: str, params: list[dict[str, Any]], clients: in
 def bench_size(
     runner: Runner, stages: Stages, size: int, args: argparse.Namespace, tmp: Path
 ) -> dict[str, Any]:
-    spec = SyntheticSpec.preset(PRESET_BY_SIZE[size], seed=args.seed)
+    spec, min_freq = size_spec(size, args)
     n = spec.n_videos
     home = tmp / f"home{size}"
     config = Config(
         home=home,
-        min_hashtag_freq=args.min_hashtag_freq,
+        min_hashtag_freq=min_freq,
         epochs=args.epochs,
         patience=args.epochs,
         device=args.device,
@@ -232,7 +232,8 @@ def bench_size(
         "paper_t4_seconds_per_epoch": 479,
         "speedup_vs_paper": round(479 / per_epoch, 1),
     }
-    out["train.mini"] = minibatch_stage(graph, config, stages, size, n, args.mini_batches, per_epoch)
+    if not args.skip_minibatch:
+        out["train.mini"] = minibatch_stage(graph, config, stages, size, n, args.mini_batches, per_epoch)
     scores = stages.run("recommend.score", size, n, lambda: score_videos(runner, config, artifact))
     stages.run(
         "recommend.write",
@@ -260,6 +261,18 @@ def bench_size(
         stages.run("query.why", size, n, lambda: latency(runner, "why", why, args.clients)),
     ]
     return out
+
+
+def size_spec(size: int, args: argparse.Namespace) -> tuple[SyntheticSpec, int]:
+    """The synthetic spec and minimum hashtag frequency of one size. ``--fixed-vocab``: every size draws
+    from the 1x size's hashtags and keeps those used ``min_hashtag_freq x size`` times (each hashtag is
+    used about ``size`` times as often), so the kept vocabulary stays about the 1x one and the stages
+    that read videos x vocabulary (scoring, write-back) grow with the videos alone."""
+    if not args.fixed_vocab:
+        return SyntheticSpec.preset(PRESET_BY_SIZE[size], seed=args.seed), args.min_hashtag_freq
+    hashtags = SyntheticSpec.preset(PRESET_BY_SIZE[1]).n_hashtags
+    spec = SyntheticSpec.preset(PRESET_BY_SIZE[size], seed=args.seed, n_hashtags=hashtags)
+    return spec, args.min_hashtag_freq * size
 
 
 def minibatch_stage(
@@ -364,6 +377,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--feature-videos", type=int, default=8)
     parser.add_argument("--skip-side-by-side", action="store_true")
+    parser.add_argument("--skip-minibatch", action="store_true", help="Do not time a mini-batch epoch.")
+    parser.add_argument(
+        "--fixed-vocab",
+        action="store_true",
+        help="Every size uses the 1x hashtags, kept at --min-hashtag-freq x size uses: scoring and "
+        "write-back at about the same vocabulary (README: the fixed-vocabulary block).",
+    )
     parser.add_argument("--skip-features", action="store_true")
     parser.add_argument(
         "--neo4j-uri",
@@ -419,10 +439,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_readme(doc: dict[str, Any]) -> None:
-    from perf_readme import BEGIN, END, perf_block
+    import perf_readme
     from readme_blocks import replace_block
 
-    replace_block(Path(__file__).resolve().parent.parent / "README.md", BEGIN, END, perf_block(doc))
+    readme = Path(__file__).resolve().parent.parent / "README.md"
+    if doc["args"].get("fixed_vocab") == "True":
+        begin, end = perf_readme.FIXED_BEGIN, perf_readme.FIXED_END
+        replace_block(readme, begin, end, perf_readme.fixed_vocab_block(doc))
+    else:
+        replace_block(readme, perf_readme.BEGIN, perf_readme.END, perf_readme.perf_block(doc))
 
 
 def summary(doc: dict[str, Any]) -> str:
