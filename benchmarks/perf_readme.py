@@ -93,6 +93,22 @@ def _mini_note(size: str, detail: dict[str, Any]) -> str:
     )
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _torch_threads(doc: dict[str, Any]) -> int:
+    return int(doc["machine"].get("torch_threads", doc["machine"]["cpu_cores"]))
+
+
+def _threads(doc: dict[str, Any]) -> str:
+    """The CPU the run's torch work had: its threads out of the machine's cores."""
+    threads, cores = _torch_threads(doc), doc["machine"]["cpu_cores"]
+    if threads == cores:
+        return f"{cores} CPU cores"
+    return f"{_plural(threads, 'torch thread')} of a {cores}-core machine"
+
+
 def _notes(doc: dict[str, Any], sizes: list[str]) -> dict[str, str]:
     first = sizes[0]
     d1 = doc["sizes"][first]
@@ -118,8 +134,7 @@ def _notes(doc: dict[str, Any], sizes: list[str]) -> dict[str, str]:
     full = d1["train.full"]
     notes["training, full-batch (per epoch)"] = (
         f"paper: {full['paper_t4_seconds_per_epoch']} s/epoch on a Tesla T4 (Table 11): "
-        f"**{full['speedup_vs_paper']}x** fewer seconds on {doc['machine']['cpu_cores']} CPU cores "
-        f"at {first}x (64-d synthetic units)"
+        f"**{full['speedup_vs_paper']}x** fewer seconds on {_threads(doc)} at {first}x (64-d synthetic units)"
     )
     notes["training, mini-batch (per epoch)"] = "; ".join(_mini_note(s, doc["sizes"][s]) for s in sizes)
     notes["score test videos"] = "test videos x the whole vocabulary (" + " -> ".join(
@@ -155,12 +170,13 @@ def perf_block(doc: dict[str, Any]) -> str:
             f"| {feat['videos_per_second']} videos/s"
             + " | -" * (len(sizes) - 1)
             + f" | - | decode {feat['decode_videos_per_second']} videos/s, encode "
-            f"{feat['encode_videos_per_second']} videos/s, {feat['torch_threads']} torch threads |"
+            f"{feat['encode_videos_per_second']} videos/s, {_plural(feat['torch_threads'], 'torch thread')} |"
         )
     flagged = doc.get("flagged_superlinear", {})
     lines.append("")
     lines.append(
-        f"Machine: {doc['machine']['cpu_cores']} CPU cores, {doc['machine']['memory_gb']} GB, GPU: "
+        f"Machine: {doc['machine']['cpu_cores']} CPU cores, torch on "
+        f"{_plural(_torch_threads(doc), 'thread')}, {doc['machine']['memory_gb']} GB, GPU: "
         f"{doc['machine']['gpu'] or 'none'}; {doc['total_seconds']:,.0f} s in all. Growth exponent = "
         "log(t_large / t_small) / log(size ratio); above 1.15 (bold): "
         + (", ".join(f"`{k}` {v}" for k, v in flagged.items()) or "none")
