@@ -207,7 +207,7 @@ def fixed_vocab_block(doc: dict[str, Any]) -> str:
     lines += [
         "",
         f"Kept vocabulary {vocab} hashtags (minimum frequency {doc['args']['min_hashtag_freq']} x size); "
-        f"{doc['machine']['cpu_cores']} CPU cores, GPU: {doc['machine']['gpu'] or 'none'}.",
+        f"{_threads(doc)}, GPU: {doc['machine']['gpu'] or 'none'}.",
         FIXED_END,
     ]
     return "\n".join(lines)
