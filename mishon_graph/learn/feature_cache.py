@@ -61,9 +61,8 @@ def checked_units(features: FeatureSource, video_id: str, modality: str, dim: in
 
 def _token(features: FeatureSource, video_id: str, modality: str) -> bytes:
     if isinstance(features, FeatureStore):
-        path = features.path(video_id, modality)
         try:
-            st = path.stat()
+            st = os.stat(features.file(video_id, modality))
         except FileNotFoundError:
             raise MishonError(f"no {modality} features for video {video_id!r} in {features.root}") from None
         # The store replaces files atomically, so a rewrite always changes the inode.
