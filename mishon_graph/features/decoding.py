@@ -1,6 +1,6 @@
 """Decoding the features step's media, in this process or in worker processes (``--workers``).
 
-Decoding (ffprobe, then ffmpeg frames and audio, then numpy) is independent per video, so
+Decoding (probe, then frames and audio, through PyAV) is independent per video, so
 :func:`decoded_stream` can hand it to a process pool while the main process encodes; results come
 back in the order asked for, and at most ``prefetch`` videos are decoded ahead of the consumer, so
 memory stays bounded. :func:`decode_video` is a top-level function of plain arguments: it pickles

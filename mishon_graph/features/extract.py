@@ -81,7 +81,7 @@ class ExtractReport:
         skip_reasons: Per modality, skip reason -> count.
         failures: Video id -> modality -> reason, for absent and failed ones.
         videos: Videos that had something encoded or decoded.
-        decode_seconds: Seconds in ffprobe/ffmpeg (summed over the workers).
+        decode_seconds: Seconds decoding media (summed over the workers).
         encode_seconds: Seconds in the encoders.
         load_seconds: Seconds loading (or, for the TF-IDF text encoder, fitting) the encoders.
         wall_seconds: Seconds of the whole step, encoder loading excluded.

@@ -165,3 +165,18 @@ def test_long_videos_are_sampled_from_key_frames(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(media, "LONG_VIDEO_SECONDS", 1.0)  # the key-frame path on a real H.264 clip
     bunny = media.probe(BUNNY, TIMEOUT)
     assert media.read_frames(BUNNY, bunny, 12, 32, TIMEOUT).shape == (12, 32, 32, 3)
+
+
+@pytest.mark.parametrize(("rotate", "turns"), [(90, 1), (180, 2), (270, -1)])
+def test_rotation_metadata_is_applied_as_ffmpeg_autorotates(tmp_path: Path, rotate: int, turns: int) -> None:
+    upright = lavfi(tmp_path / "upright.mp4", video="testsrc=size=64x48:rate=5", seconds=1)
+    turned = tmp_path / f"turned{rotate}.mp4"
+    args = ["-i", str(upright), "-c", "copy", "-metadata:s:v", f"rotate={rotate}", str(turned)]
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args], check=True, timeout=60)
+    a = media.read_frames(upright, media.probe(upright, TIMEOUT), 4, 32, TIMEOUT).astype(float)
+    b = media.read_frames(turned, media.probe(turned, TIMEOUT), 4, 32, TIMEOUT).astype(float)
+    # b is the picture a player shows (turned upright), squashed to a square: of the four
+    # orientations of a, the one turned by ``turns`` quarter turns is by far the closest.
+    error = {k: np.abs(b - np.rot90(a, k=k, axes=(1, 2))).mean() for k in (0, 1, 2, -1)}
+    others = [e for k, e in error.items() if k != turns]
+    assert error[turns] < 0.2 * min(others), error
