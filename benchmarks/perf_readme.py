@@ -143,6 +143,23 @@ def _notes(doc: dict[str, Any], sizes: list[str]) -> dict[str, str]:
     return notes
 
 
+def _features_note(feat: dict) -> str:
+    """Decode and encode rates, and (runs that measured it) the side-by-side baseline."""
+    note = (
+        f"decode {feat['decode_videos_per_second']} videos/s, encode {feat['encode_videos_per_second']} "
+        f"videos/s, {_plural(feat['torch_threads'], 'torch thread')}"
+    )
+    base = feat.get("baseline")
+    if not base:
+        return note
+    diff = ", ".join(f"{m} {v:.1g}" for m, v in feat["max_abs_feature_difference"].items())
+    return (
+        f"**{feat['speedup_vs_baseline']}x** the baseline run side by side ({base['videos_per_second']} "
+        f"videos/s: an ffprobe and ffmpeg processes per video, then encoding); {note}; largest feature "
+        f"difference from the baseline's: {diff}"
+    )
+
+
 def perf_block(doc: dict[str, Any]) -> str:
     """The performance table (markers included) for one run of ``benchmarks/run.py``."""
     sizes = list(doc["sizes"])
@@ -169,8 +186,9 @@ def perf_block(doc: dict[str, Any]) -> str:
             f"| features, offline encoders ({feat['videos']} real clips) "
             f"| {feat['videos_per_second']} videos/s"
             + " | -" * (len(sizes) - 1)
-            + f" | - | decode {feat['decode_videos_per_second']} videos/s, encode "
-            f"{feat['encode_videos_per_second']} videos/s, {_plural(feat['torch_threads'], 'torch thread')} |"
+            + f" | - | {_features_note(feat)}"
+            + (f" (measured in the run of {doc['features_source']})" if doc.get("features_source") else "")
+            + " |"
         )
     flagged = doc.get("flagged_superlinear", {})
     lines.append("")

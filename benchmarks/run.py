@@ -398,9 +398,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--readme", action="store_true", help="Rewrite README.md's performance table from this run's JSON."
     )
+    parser.add_argument(
+        "--features-from",
+        type=Path,
+        help="With --from-json: take the features row from this later run's JSON (its side by side).",
+    )
     args = parser.parse_args(argv)
     if args.from_json:
         doc = json.loads(args.from_json.read_text(encoding="utf-8"))
+        if args.features_from:
+            later = json.loads(args.features_from.read_text(encoding="utf-8"))
+            doc.setdefault("side_by_side", {})["features_offline"] = later["side_by_side"]["features_offline"]
+            doc["features_source"] = args.features_from.name
         if args.readme:
             write_readme(doc)
         print(summary(doc))
