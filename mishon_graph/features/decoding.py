@@ -1,11 +1,11 @@
-"""Decoding the features step's media, in this process or in worker processes (``--workers``).
+"""Decoding the features step's media ahead of its encoding: in a thread, or in worker processes
+(``--workers``).
 
 Decoding (probe, then frames and audio, through PyAV) is independent per video, so
-:func:`decoded_stream` can hand it to a process pool while the main process encodes; results come
-back in the order asked for, and at most ``prefetch`` videos are decoded ahead of the consumer, so
-memory stays bounded. :func:`decode_video` is a top-level function of plain arguments: it pickles
-under the ``spawn`` start method, and it is what the in-process path calls too, so both paths
-decode identically.
+:func:`decoded_stream` runs it ahead of the main thread's encoding; results come back in the order
+asked for, and at most ``prefetch`` videos are decoded ahead of the consumer, so memory stays
+bounded. :func:`decode_video` is a top-level function of plain arguments: it pickles under the
+``spawn`` start method, and the thread calls it too, so every path decodes identically.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import multiprocessing
 import time
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,24 +82,26 @@ def decoded_stream(
 ) -> Iterator[Decoded]:
     """One :class:`Decoded` per ``(path, wanted modalities)`` job, in the order of ``jobs``.
 
+    Decoding runs ahead of the consumer, overlapped with its encoding: in one thread of this process
+    (PyAV releases the GIL while it demuxes, decodes and filters, as torch does while it encodes),
+    or in ``workers`` ``spawn`` processes.
+
     Args:
         jobs: Media path and wanted modalities per video.
         spec: How to decode (:func:`decode_spec`).
-        workers: ``0`` or ``1`` decodes here, one video at a time when the consumer asks; more
-            decodes in that many ``spawn`` worker processes, overlapped with the consumer.
-        prefetch: With workers, how many videos may be decoded (or decoding) ahead of the consumer.
+        workers: ``0`` or ``1``: a decoding thread in this process; more: that many processes.
+        prefetch: How many videos may be decoded (or decoding) ahead of the consumer.
     """
+    pool: Executor
     if workers <= 1:
-        for path, want in jobs:
-            yield decode_video(path, want, spec)
-        return
-    context = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mishon-decode")
+    else:  # no fork of a process holding torch threads
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    with pool:
         pending: deque[Future[Decoded]] = deque()
-        todo = iter(jobs)
-        window = max(prefetch, workers)
+        window = max(prefetch, workers, 1)
         try:
-            for path, want in todo:
+            for path, want in jobs:
                 pending.append(pool.submit(decode_video, path, want, spec))
                 if len(pending) >= window:
                     yield pending.popleft().result()
