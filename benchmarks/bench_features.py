@@ -55,15 +55,15 @@ def _encode(encoders, chunk, decoded, encode_s: dict[str, float], units: dict[st
     if bad:
         sys.exit("cannot decode the sample clips: " + "; ".join(bad))
     inputs = {
-        "visual": [(i, d.frames) for i, d in enumerate(decoded) if d.frames is not None],
-        "acoustic": [(i, d.audio) for i, d in enumerate(decoded) if d.audio is not None],
-        "textual": [(i, caption) for i, (_, caption) in enumerate(chunk)],
+        "visual": [d.frames for d in decoded if d.frames is not None],
+        "acoustic": [d.audio for d in decoded if d.audio is not None],
+        "textual": [caption for _, caption in chunk],
     }
     for modality, rows in inputs.items():
         if not rows:
             continue
         t = time.perf_counter()
-        encoded = encoders[modality].encode([x for _, x in rows])
+        encoded = encoders[modality].encode(rows)
         encode_s[modality] += time.perf_counter() - t
         units[modality] += sum(len(u) for u in encoded)
         out.setdefault(modality, []).extend(np.asarray(u) for u in encoded)
