@@ -9,7 +9,7 @@ model scores it on the J-hop subgraph around those nodes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -54,9 +54,14 @@ class Scores:
 
 @torch.no_grad()
 def _probabilities(art: Artifact, graph: ExportedGraph, rows: torch.Tensor, config: Config) -> np.ndarray:
+    """Softmax scores of ``rows``: every video pooled in chunks of rows first (the whole graph's
+    unit projections never exist at once), then only the J-hop in-neighbourhood of ``rows`` refined
+    (the same values as one forward pass over the whole graph)."""
     device = choose_device(config)
     model = art.build_model().to(device)
-    inp = full_input(graph, art.user_rows(graph.user_ids), rows).to(device)
+    full = full_input(graph, art.user_rows(graph.user_ids), rows)
+    pooled = model.pooled_rows(full.x, full.mask, max(1, 4 * config.batch_size), device)
+    inp = replace(full, x={}, mask={}, stale=pooled).to(device)
     logits = model(*inp.args())
     return torch.softmax(logits, dim=-1).cpu().numpy()
 

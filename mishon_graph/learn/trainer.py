@@ -192,17 +192,13 @@ class Trainer:
         """Pool every video's units with the current weights (eval mode, no gradient), in chunks."""
         was = self.model.training
         self.model.eval()
-        n, step = self.graph.num_videos, max(1, 4 * self.config.batch_size)
-        history = {}
-        for m in self.graph.modalities:
-            x, mask = self.graph.data[m].x, self.graph.data[m].mask
-            out = torch.empty(n, self.model.hidden_dim, device=self.device)
-            for i in range(0, n, step):
-                out[i : i + step] = self.model.pooled(
-                    x[i : i + step].to(self.device), mask[i : i + step].to(self.device), m
-                )
-            history[m] = out
-        self.history = history
+        data = self.graph.data
+        self.history = self.model.pooled_rows(
+            {m: data[m].x for m in self.graph.modalities},
+            {m: data[m].mask for m in self.graph.modalities},
+            max(1, 4 * self.config.batch_size),
+            self.device,
+        )
         self.model.train(was)
 
     def _graph_edges(self) -> dict:

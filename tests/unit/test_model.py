@@ -336,3 +336,42 @@ def test_a_reduced_model_takes_raw_or_reduced_units() -> None:
     raw = m(x, mask, user, edges, rows, poster[rows])
     pre = dict(x, visual=m.reduce["visual"](x["visual"]))
     torch.testing.assert_close(m(pre, mask, user, edges, rows, poster[rows]), raw)
+
+
+def _per_edge(layer: RefineLayer, x, edge_index: torch.Tensor) -> torch.Tensor:
+    """The layer with SAGEConv's per-edge messages (what the CSR product replaces)."""
+    h = torch.relu(layer.conv(x, edge_index))
+    return torch.nn.functional.normalize(h, p=2.0, dim=-1)
+
+
+@pytest.mark.parametrize("aggr", ["mean", "sum", "max", "min"])
+def test_csr_aggregation_equals_per_edge_messages(aggr: str) -> None:
+    torch.manual_seed(3)
+    layer = RefineLayer(6, 4, aggregator=aggr)
+    src = torch.randn(9, 6, requires_grad=True)
+    dst = torch.randn(5, 6)
+    # unsorted edges, a repeated edge, and target 4 without in-edges
+    e = torch.tensor([[8, 0, 3, 3, 7, 0, 1], [2, 3, 0, 0, 1, 2, 3]])
+    out = layer((src, dst), e)
+    ref = _per_edge(layer, (src, dst), e)
+    torch.testing.assert_close(out, ref, rtol=0, atol=0)
+    (grad,) = torch.autograd.grad(out.square().sum(), src)
+    (ref_grad,) = torch.autograd.grad(ref.square().sum(), src)
+    torch.testing.assert_close(grad, ref_grad, rtol=1e-6, atol=1e-6)
+    same = torch.randn(9, 6)
+    torch.testing.assert_close(layer(same, e), _per_edge(layer, same, e), rtol=0, atol=0)
+    none = torch.zeros(2, 0, dtype=torch.long)
+    torch.testing.assert_close(layer((src, dst), none), _per_edge(layer, (src, dst), none), rtol=0, atol=0)
+
+
+def test_pooling_in_chunks_scores_as_one_pass() -> None:
+    x, mask, user, edges, poster = _graph(30, 5, seed=4)
+    torch.manual_seed(0)
+    m = MishonModel({"visual": 6, "textual": 5}, num_users=5, num_hashtags=5, hidden_dim=8).eval()
+    pooled = m.pooled_rows(x, mask, 7, torch.device("cpu"))  # 7 does not divide 30
+    for k in x:
+        torch.testing.assert_close(pooled[k], m.pooled(x[k], mask[k], k))
+    rows = torch.tensor([0, 13, 29])
+    torch.testing.assert_close(
+        m({}, {}, user, edges, rows, poster[rows], pooled), m(x, mask, user, edges, rows, poster[rows])
+    )
