@@ -53,9 +53,8 @@ from mishon_graph.db.runner import Runner  # noqa: E402
 from mishon_graph.db.schema import apply_schema  # noqa: E402
 from mishon_graph.graph.build import build_graph  # noqa: E402
 from mishon_graph.ingest.pipeline import ingest  # noqa: E402
-from mishon_graph.learn.export import export_graph  # noqa: E402
 from mishon_graph.learn.infer import score_videos  # noqa: E402
-from mishon_graph.learn.train import train_graph  # noqa: E402
+from mishon_graph.learn.train import export_for_training, train_graph  # noqa: E402
 from mishon_graph.learn.trainer import Trainer, choose_device  # noqa: E402
 from mishon_graph.recommend.evaluate import evaluate_run  # noqa: E402
 from mishon_graph.recommend.queries import run_query  # noqa: E402
@@ -217,7 +216,8 @@ def bench_size(
         "ratio_cypher_over_reference": round(cypher_s / max(ref_s, 1e-9), 2),
         "edges_reference": len(ref),
     }
-    graph = stages.run("export", size, n, lambda: export_graph(runner, config, progress=False))
+    # as `mishon train` exports: through the feature cache, the features then copied into RAM
+    graph = stages.run("export", size, n, lambda: export_for_training(runner, config, minibatch=False))
     artifact = home / "models" / "bench.pt"
     res = stages.run(
         f"train.full_batch_{args.epochs}ep",

@@ -206,3 +206,19 @@ def export_graph(
     if progress:
         progress(f"loading unit features of {len(rows.videos)} videos x {len(rows.modalities)} modalities")
     return build_graph(rows, source, dtype=config.feature_dtype, cache_dir=feature_cache)
+
+
+def export_whole(
+    runner: Runner, config: Config, *, labels: bool = True, progress: Callable[[str], None] | None = None
+) -> ExportedGraph:
+    """The whole graph, its unit features memory-mapped from ``config.feature_cache_dir``.
+
+    The cache holds one contiguous file per modality, written by the first whole export after the
+    features change and reused by every later one (``train``, ``recommend``, ``serve``), where the
+    feature store holds one small file per video and modality. At the 10x benchmark (369,345 files)
+    an export read 114 s from the store with a cold page cache and 33 s through the cache; warm, a
+    stored file takes about 25 us to read.
+    """
+    return export_graph(
+        runner, config, labels=labels, progress=progress, feature_cache=config.feature_cache_dir
+    )

@@ -24,7 +24,7 @@ from mishon_graph.graph.popularity import popular_users
 from mishon_graph.learn.artifact import Artifact, check_matches, load_artifact
 from mishon_graph.learn.batches import full_input
 from mishon_graph.learn.data import SPLIT_CODE, ExportedGraph
-from mishon_graph.learn.export import export_graph, pages
+from mishon_graph.learn.export import export_graph, export_whole, pages
 from mishon_graph.learn.inductive import add_video, top_similar
 from mishon_graph.learn.trainer import choose_device
 
@@ -95,7 +95,7 @@ def score_videos(
     art = load_artifact(artifact)
     if video_ids is None:
         if graph is None:
-            graph = export_graph(runner, config, labels=False)
+            graph = export_whole(runner, config, labels=False)
         if split is not None and split not in SPLIT_CODE:
             raise MishonError(f"split must be one of {list(SPLIT_CODE)} or None, got {split!r}")
         rows = graph.split_index(split) if split else torch.arange(graph.num_videos)

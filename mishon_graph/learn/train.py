@@ -304,15 +304,18 @@ def estimated_bytes(rows: GraphRows, store: FeatureStore, config: Config) -> int
 
 
 def export_for_training(runner: Runner, config: Config, *, minibatch: bool | None = None) -> ExportedGraph:
-    """Export the whole graph; unit features memory-mapped from ``config.feature_cache_dir`` when
-    training will be mini-batch (asked, or the estimate exceeds ``config.full_batch_gb``), in RAM
-    otherwise."""
+    """Export the whole graph through the feature cache (see
+    :func:`~mishon_graph.learn.export.export_whole`); the unit features stay memory-mapped when
+    training will be mini-batch (asked, or the estimate exceeds ``config.full_batch_gb``) and are
+    copied into RAM otherwise."""
     rows = read_rows(runner, config)
     store = FeatureStore(config.feature_dir)
     if minibatch is None:
         minibatch = estimated_bytes(rows, store, config) > config.full_batch_gb * 2**30
-    cache = config.feature_cache_dir if minibatch else None
-    return build_graph(rows, store, dtype=config.feature_dtype, cache_dir=cache)
+    graph = build_graph(rows, store, dtype=config.feature_dtype, cache_dir=config.feature_cache_dir)
+    if not minibatch:
+        graph.load_features()
+    return graph
 
 
 def train(

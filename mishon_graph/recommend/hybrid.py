@@ -162,16 +162,16 @@ def gnn_probabilities(
 ) -> dict[str, np.ndarray] | None:
     """The trained GNN's probabilities over ``vocab`` for the videos of ``splits`` (None: no artifact).
 
-    ``graph``: the whole graph as :func:`~mishon_graph.learn.export.export_graph` returned it earlier
+    ``graph``: the whole graph as :func:`~mishon_graph.learn.export.export_whole` returned it earlier
     in this process (scored instead of exporting it again).
     """
     if artifact is None or not Path(artifact).is_file():
         return None
-    from mishon_graph.learn.export import export_graph
+    from mishon_graph.learn.export import export_whole
     from mishon_graph.learn.infer import score_videos
 
     if graph is None:
-        graph = export_graph(runner, config, labels=False)
+        graph = export_whole(runner, config, labels=False)
     out: dict[str, np.ndarray] = {}
     for split in splits:
         scores = score_videos(runner, config, Path(artifact), split=split, graph=graph)

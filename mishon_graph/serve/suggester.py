@@ -235,11 +235,11 @@ class Suggester:
         graph = art = None
         if artifact is not None:
             from mishon_graph.learn.artifact import check_matches, load_artifact
-            from mishon_graph.learn.export import export_graph
+            from mishon_graph.learn.export import export_whole
 
             art = load_artifact(artifact)
             say("serve: exporting the graph for the GNN")
-            graph = export_graph(runner, config, labels=False)
+            graph = export_whole(runner, config, labels=False)
             check_matches(art, graph)
         inputs = read_inputs(runner, config, split=constants.TEST, artifact=artifact, say=say, graph=graph)
         say(f"serve: fitting mishon+ on {len(inputs.valid)} validation videos")

@@ -199,7 +199,7 @@ def test_cli_train_with_two_ddp_processes(seeded, tmp_path: Path, neo4j_server) 
 
 def test_the_full_batch_estimate_decides_the_export_before_features_load(seeded, tmp_path: Path) -> None:
     from mishon_graph.features.store import FeatureStore
-    from mishon_graph.learn.export import read_rows
+    from mishon_graph.learn.export import export_whole, read_rows
     from mishon_graph.learn.train import estimated_bytes, export_for_training
     from mishon_graph.learn.trainer import full_batch_bytes
 
@@ -209,9 +209,16 @@ def test_the_full_batch_estimate_decides_the_export_before_features_load(seeded,
     # float32 units plus 16-wide projections kept for backward (4 bytes x 4 copies), per modality
     expected = n * 3 * (12 * 4 + 16 * 16) + n * 4 * (10 * 4 + 16 * 16)
     assert estimated_bytes(read_rows(db, cfg), FeatureStore(cfg.feature_dir), cfg) == expected
-    in_ram = export_for_training(db, cfg)  # well under the 8 GiB budget: features in RAM, no cache
-    assert not in_ram.feature_files and not (tmp_path / "fc").exists()
+    in_ram = export_for_training(db, cfg)  # well under the 8 GiB budget: features copied into RAM
+    assert not in_ram.feature_files
     assert full_batch_bytes(in_ram, 16) == expected
+    written = {p: p.stat().st_mtime_ns for p in (tmp_path / "fc").iterdir()}
+    assert len(written) == 4  # features and mask per modality
     mapped = export_for_training(db, cfg.with_overrides(full_batch_gb=0.99 * expected / 2**30))
     assert set(mapped.feature_files) == {"visual", "textual"}
-    assert (tmp_path / "fc").is_dir()
+    for m in mapped.feature_files:
+        assert torch.equal(mapped.data[m].x, in_ram.data[m].x)
+    # scoring's export maps the same files: nothing is written again
+    scoring = export_whole(db, cfg, labels=False)
+    assert set(scoring.feature_files.values()) == set(mapped.feature_files.values())
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "fc").iterdir()} == written
