@@ -282,6 +282,11 @@ class Config:
         return self.feature_cache if self.feature_cache is not None else self.home / "cache" / "features"
 
     @property
+    def pool_chunk_rows(self) -> int:
+        """Videos pooled at once when every video's units are pooled (scoring, historical embeddings)."""
+        return max(1, 4 * self.batch_size)
+
+    @property
     def model_dir(self) -> Path:
         return self.home / "models"
 

@@ -60,10 +60,23 @@ def _probabilities(art: Artifact, graph: ExportedGraph, rows: torch.Tensor, conf
     device = choose_device(config)
     model = art.build_model().to(device)
     full = full_input(graph, art.user_rows(graph.user_ids), rows)
-    pooled = model.pooled_rows(full.x, full.mask, max(1, 4 * config.batch_size), device)
+    pooled = model.pooled_rows(full.x, full.mask, config.pool_chunk_rows, device)
     inp = replace(full, x={}, mask={}, stale=pooled).to(device)
     logits = model(*inp.args())
     return torch.softmax(logits, dim=-1).cpu().numpy()
+
+
+def _split_rows(graph: ExportedGraph, split: str | Sequence[str] | None) -> torch.Tensor:
+    """Row indices of the videos of ``split`` (one name or several, in split order; ``None``: all)."""
+    if split is None:
+        return torch.arange(graph.num_videos)
+    names = [split] if isinstance(split, str) else list(split)
+    for name in names:
+        if name not in SPLIT_CODE:
+            raise MishonError(f"split must be one of {list(SPLIT_CODE)} or None, got {name!r}")
+    if not names:
+        return torch.zeros(0, dtype=torch.long)
+    return torch.cat([graph.split_index(name) for name in names])
 
 
 def score_videos(
@@ -72,7 +85,7 @@ def score_videos(
     artifact: Path,
     *,
     video_ids: Sequence[str] | None = None,
-    split: str | None = "test",
+    split: str | Sequence[str] | None = "test",
     graph: ExportedGraph | None = None,
 ) -> Scores:
     """Probabilities over the artifact's vocabulary for videos of the graph.
@@ -82,7 +95,8 @@ def score_videos(
         config: Paths, batch size and device.
         artifact: A file written by ``mishon train``.
         video_ids: Videos to score (their J-hop subgraph is exported); ``None``: every video of ``split``.
-        split: ``train``, ``valid``, ``test`` or ``None`` (all) when ``video_ids`` is ``None``.
+        split: ``train``, ``valid``, ``test``, several of them (scored in one pass, so every video
+            is pooled once) or ``None`` (all) when ``video_ids`` is ``None``.
         graph: The whole graph as ``export_graph``/``export_for_training`` returned it earlier in this
             process (e.g. the one just trained on), scored instead of exporting it again; only with
             ``video_ids=None``. The caller vouches that the graph has not changed since.
@@ -96,9 +110,7 @@ def score_videos(
     if video_ids is None:
         if graph is None:
             graph = export_whole(runner, config, labels=False)
-        if split is not None and split not in SPLIT_CODE:
-            raise MishonError(f"split must be one of {list(SPLIT_CODE)} or None, got {split!r}")
-        rows = graph.split_index(split) if split else torch.arange(graph.num_videos)
+        rows = _split_rows(graph, split)
     else:
         graph = export_graph(runner, config, video_ids=list(video_ids), hops=art.meta["depth"], labels=False)
         rows = torch.tensor([graph.video_index[v] for v in video_ids], dtype=torch.long)

@@ -196,7 +196,7 @@ class Trainer:
         self.history = self.model.pooled_rows(
             {m: data[m].x for m in self.graph.modalities},
             {m: data[m].mask for m in self.graph.modalities},
-            max(1, 4 * self.config.batch_size),
+            self.config.pool_chunk_rows,
             self.device,
         )
         self.model.train(was)

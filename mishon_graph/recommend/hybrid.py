@@ -172,13 +172,10 @@ def gnn_probabilities(
 
     if graph is None:
         graph = export_whole(runner, config, labels=False)
-    out: dict[str, np.ndarray] = {}
-    for split in splits:
-        scores = score_videos(runner, config, Path(artifact), split=split, graph=graph)
-        columns = vocab_columns(scores.hashtags, vocab)
-        for vid, row in zip(scores.video_ids, scores.scores, strict=True):
-            out[vid] = on_vocab(row, columns, len(vocab))
-    return out
+    scores = score_videos(runner, config, Path(artifact), split=list(splits), graph=graph)
+    columns = vocab_columns(scores.hashtags, vocab)
+    rows = zip(scores.video_ids, scores.scores, strict=True)
+    return {vid: on_vocab(row, columns, len(vocab)) for vid, row in rows}
 
 
 @dataclass

@@ -9,6 +9,7 @@ import pytest
 from learn_graph import seed
 
 from mishon_graph.db.runner import Runner
+from mishon_graph.errors import MishonError
 from mishon_graph.learn.export import export_graph
 from mishon_graph.learn.infer import score_videos
 from mishon_graph.learn.train import train
@@ -32,8 +33,15 @@ def test_score_with_the_training_export_equals_a_fresh_export(
         assert reused.video_ids == fresh.video_ids and reused.hashtags == fresh.hashtags
         assert len(fresh.video_ids) > 0
         np.testing.assert_array_equal(reused.scores, fresh.scores)
+    # Several splits in one pass: the rows of each split, in the order asked, with the same scores.
+    both = score_videos(db, config, result.artifact, split=["valid", "test"], graph=graph)
+    parts = [score_videos(db, config, result.artifact, split=s, graph=graph) for s in ("valid", "test")]
+    assert both.video_ids == parts[0].video_ids + parts[1].video_ids
+    np.testing.assert_allclose(both.scores, np.concatenate([p.scores for p in parts]), rtol=0, atol=1e-6)
     with pytest.raises(ValueError, match="not both"):
         score_videos(db, config, result.artifact, video_ids=[graph.video_ids[0]], graph=graph)
+    with pytest.raises(MishonError, match="split must be one of"):
+        score_videos(db, config, result.artifact, split=["valid", "tset"], graph=graph)
 
 
 def test_ablations_train_and_score_every_variant_on_one_export(
