@@ -144,19 +144,27 @@ def _notes(doc: dict[str, Any], sizes: list[str]) -> dict[str, str]:
 
 
 def _features_note(feat: dict) -> str:
-    """Decode and encode rates, and (runs that measured it) the side-by-side baseline."""
+    """Decode and encode rates, and (runs that measured it) the side-by-side baselines."""
+    workers = feat.get("workers", 0)
+    where = (f"{workers} worker processes decoding and encoding" if workers > 1
+             else _plural(feat["torch_threads"], "torch thread"))
     note = (
         f"decode {feat['decode_videos_per_second']} videos/s, encode {feat['encode_videos_per_second']} "
-        f"videos/s, {_plural(feat['torch_threads'], 'torch thread')}"
+        f"videos/s per process; {where}"
     )
-    base = feat.get("baseline")
-    if not base:
+    bases = [feat[k] for k in ("baseline", "baseline_all_cores") if feat.get(k)]
+    if not bases:
         return note
+    rates = " and ".join(
+        f"{b['videos_per_second']} videos/s"
+        + (f" at {_plural(b['torch_threads'], 'torch thread')}" if "torch_threads" in b else "")
+        for b in bases
+    )
     diff = ", ".join(f"{m} {v:.1g}" for m, v in feat["max_abs_feature_difference"].items())
+    which = "the faster baseline" if len(bases) > 1 else "the baseline"
     return (
-        f"**{feat['speedup_vs_baseline']}x** the baseline run side by side ({base['videos_per_second']} "
-        f"videos/s: an ffprobe and ffmpeg processes per video, then encoding); {note}; largest feature "
-        f"difference from the baseline's: {diff}"
+        f"**{feat['speedup_vs_baseline']}x** {which} run side by side ({rates}: an ffprobe and ffmpeg "
+        f"processes per video, then encoding); {note}; largest feature difference from the baseline's: {diff}"
     )
 
 

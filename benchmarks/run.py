@@ -319,7 +319,9 @@ def side_by_side(args: argparse.Namespace) -> dict[str, Any]:
         import bench_features
 
         with tempfile.TemporaryDirectory() as home:
-            out["features_offline"] = bench_features.run("offline", args.feature_videos, 8, "cpu", Path(home))
+            out["features_offline"] = bench_features.run(
+                "offline", args.feature_videos, 8, "cpu", Path(home), workers=args.feature_workers
+            )
     return out
 
 
@@ -376,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=400, help="Requests per query kind.")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--feature-videos", type=int, default=8)
+    parser.add_argument("--feature-workers", type=int, default=0, help="as mishon features --workers")
     parser.add_argument("--skip-side-by-side", action="store_true")
     parser.add_argument("--skip-minibatch", action="store_true", help="Do not time a mini-batch epoch.")
     parser.add_argument(
@@ -401,14 +404,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--features-from",
         type=Path,
-        help="With --from-json: take the features row from this later run's JSON (its side by side).",
+        help="With --from-json: take the features row from this later run's JSON (its side by side), "
+        "or from the JSON of benchmarks/bench_features.py.",
     )
     args = parser.parse_args(argv)
     if args.from_json:
         doc = json.loads(args.from_json.read_text(encoding="utf-8"))
         if args.features_from:
             later = json.loads(args.features_from.read_text(encoding="utf-8"))
-            doc.setdefault("side_by_side", {})["features_offline"] = later["side_by_side"]["features_offline"]
+            own = later.get("benchmark") == "features"  # bench_features.py's JSON itself
+            feat = later if own else later["side_by_side"]["features_offline"]
+            doc.setdefault("side_by_side", {})["features_offline"] = feat
             doc["features_source"] = args.features_from.name
         if args.readme:
             write_readme(doc)

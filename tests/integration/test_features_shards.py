@@ -62,7 +62,8 @@ def test_two_concurrent_shards_equal_one_run_and_leave_nothing_to_do(  # type: i
     outputs = [run.communicate(timeout=300)[0] for run in runs]
     for run, output in zip(runs, outputs, strict=True):
         assert run.returncode == 0, output
-    assert "shard 0/2" in outputs[0] and "2 decode workers" in outputs[0] and "shard 1/2" in outputs[1]
+    assert "shard 0/2" in outputs[0] and "shard 1/2" in outputs[1]
+    assert "2 decode + encode workers" in outputs[0]
 
     # Same videos, modalities, shapes and values. Not bit for bit: a shard batches other videos together
     # and the subprocesses run one thread, so float sums may round differently in the last place.

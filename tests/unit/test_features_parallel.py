@@ -68,3 +68,46 @@ def test_workers_decode_the_same_arrays_in_order(tmp_path: Path) -> None:
     assert here[0].frames is not None and here[0].frames.shape == (4, 32, 32, 3)
     assert here[3].frames is None and here[3].audio is not None and here[3].audio.shape == (32000,)
     np.testing.assert_array_equal(here[3].audio, decode_video(*jobs[3], spec).audio)
+
+
+def test_workers_encode_whole_batches_to_the_same_units(tmp_path: Path) -> None:
+    import torch
+
+    from mishon_graph.config import Config
+    from mishon_graph.features.decoding import decode_spec
+    from mishon_graph.features.encoders import build_encoders
+    from mishon_graph.features.encoding import encoded_batches
+
+    clips = _clips()
+    both = frozenset({"visual", "acoustic"})
+    batches = [
+        [("bunny", str(clips / "bigbuckbunny.mp4"), both), ("gone", str(tmp_path / "deleted.mp4"), both)],
+        [("bikes", str(clips / "bikes.mp4"), both),
+         ("sound", str(clips / "bigbuckbunny.mp4"), frozenset({"acoustic"}))],
+        [("frames", str(clips / "carphone_pristine.mp4"), frozenset({"visual"}))],
+    ]
+    config = Config(home=tmp_path, encoder_profile="tiny", device="cpu", num_frames=3)
+    encoders = build_encoders(config, ("visual", "acoustic"))
+    spec = decode_spec(encoders, config)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as each worker runs, so the float sums round alike
+    try:
+        here = list(encoded_batches(batches, spec, encoders, config, workers=0))
+    finally:
+        torch.set_num_threads(threads)
+    pooled = list(encoded_batches(batches, spec, encoders, config, workers=2, threads=1))
+    assert len(here) == len(pooled) == 3
+    assert here[0].decoded["gone"].errors == {"acoustic": "missing file", "visual": "missing file"}
+    assert here[1].decoded["bikes"].errors == {"acoustic": "no audio track"}
+    assert {m: sorted(r) for m, r in here[1].results.items()} == {"visual": ["bikes"], "acoustic": ["sound"]}
+    assert {m: sorted(r) for m, r in here[2].results.items()} == {"visual": ["frames"]}
+    for a, b in zip(here, pooled, strict=True):
+        assert {v: d.errors for v, d in a.decoded.items()} == {v: d.errors for v, d in b.decoded.items()}
+        assert all(d.frames is None and d.audio is None for d in b.decoded.values())  # not sent back
+        assert {m: sorted(r) for m, r in a.results.items()} == {m: sorted(r) for m, r in b.results.items()}
+        for m, per_video in a.results.items():
+            for video_id, units in per_video.items():
+                other = b.results[m][video_id]
+                assert isinstance(units, np.ndarray) and isinstance(other, np.ndarray)
+                assert units.dtype == other.dtype and units.tobytes() == other.tobytes(), (m, video_id)
+    assert here[0].results["visual"]["bunny"].shape[0] == 3
