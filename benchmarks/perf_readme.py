@@ -162,9 +162,11 @@ def _features_note(feat: dict) -> str:
     )
     diff = ", ".join(f"{m} {v:.1g}" for m, v in feat["max_abs_feature_difference"].items())
     which = "the faster baseline" if len(bases) > 1 else "the baseline"
+    eager = " with the frame encoder in eager torch" if "eager torch" in bases[0].get("decoding", "") else ""
     return (
         f"**{feat['speedup_vs_baseline']}x** {which} run side by side ({rates}: an ffprobe and ffmpeg "
-        f"processes per video, then encoding); {note}; largest feature difference from the baseline's: {diff}"
+        f"processes per video, then encoding{eager}); {note}; largest feature difference from the "
+        f"baseline's: {diff}"
     )
 
 

@@ -37,13 +37,13 @@ def test_workers_and_a_baseline_at_every_core_are_named() -> None:
         **FEAT,
         "workers": 2,
         "speedup_vs_baseline": 2.1,
-        "baseline": {"videos_per_second": 1.4, "torch_threads": 1},
+        "baseline": {"videos_per_second": 1.4, "torch_threads": 1, "decoding": "ffmpeg, then eager torch"},
         "baseline_all_cores": {"videos_per_second": 1.6, "torch_threads": 2},
         "max_abs_feature_difference": {"visual": 0.0},
     }
     assert perf_readme._features_note(feat) == (
         "**2.1x** the faster baseline run side by side (1.4 videos/s at 1 torch thread and 1.6 videos/s at "
-        "2 torch threads: an ffprobe and ffmpeg processes per video, then encoding); decode 6.5 videos/s, "
-        "encode 2.7 videos/s per process; 2 worker processes decoding and encoding; largest feature "
-        "difference from the baseline's: visual 0"
+        "2 torch threads: an ffprobe and ffmpeg processes per video, then encoding with the frame encoder "
+        "in eager torch); decode 6.5 videos/s, encode 2.7 videos/s per process; 2 worker processes "
+        "decoding and encoding; largest feature difference from the baseline's: visual 0"
     )
