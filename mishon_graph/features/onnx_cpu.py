@@ -53,5 +53,14 @@ def cpu_session(module: torch.nn.Module, example: torch.Tensor, threads: int | N
 
 
 def run(session: Any, x: np.ndarray) -> np.ndarray:
-    """``y`` for a float32 batch ``x``."""
-    return session.run(["y"], {"x": np.ascontiguousarray(x, dtype=np.float32)})[0]
+    """``y`` for a float32 batch ``x``.
+
+    Raises:
+        RuntimeError: the session refused the input. onnxruntime's own errors derive from
+            ``Exception`` only; as a ``RuntimeError``, like torch's, the features step retries the
+            batch video by video and marks only the bad one.
+    """
+    try:
+        return session.run(["y"], {"x": np.ascontiguousarray(x, dtype=np.float32)})[0]
+    except Exception as exc:  # noqa: BLE001 - re-raised as the error type encoders raise
+        raise RuntimeError(f"onnxruntime: {str(exc).strip()}") from exc

@@ -153,6 +153,12 @@ def test_offline_frames_run_in_onnx_runtime_on_cpu_with_torchs_features(offline:
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-4)
     with pytest.raises(MishonError, match="no 'onnx' runtime"):
         EfficientNetLiteEncoder("cuda", runtime="onnx")
+    # A frame the session refuses fails alone, as a torch error would (the step retries one by one).
+    from mishon_graph.features.encoding import encode_safely
+
+    out = encode_safely(encoder, ["ok", "bad"], [clips[0], np.zeros((1, 8, 8, 3), np.uint8)])
+    np.testing.assert_allclose(out["ok"], fast[0], rtol=0, atol=1e-5)  # alone: another batch size
+    assert isinstance(out["bad"], str) and out["bad"].startswith("encoder error: onnxruntime:")
 
 
 def test_offline_audio_embeds_blocks_of_a_real_soundtrack(offline: dict[str, Encoder]) -> None:
