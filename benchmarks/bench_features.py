@@ -99,8 +99,7 @@ def _pipeline(items, spec, encoders, config, batch: int, product: bool, workers:
     batches = [jobs[b:b + batch] for b in range(0, len(jobs), batch)]
     captions = [caption for _, caption in items]
     start = time.perf_counter()
-    threads = max(1, torch.get_num_threads() // max(workers, 1))
-    stream = (encoded_batches(batches, spec, encoders, config, workers=workers, threads=threads) if product
+    stream = (encoded_batches(batches, spec, encoders, config, workers=workers) if product
               else _baseline(batches, spec, encoders))
     for b, (chunk, done) in enumerate(zip(batches, stream, strict=True)):
         bad = [f"{path}: {done.decoded[v].errors['visual']}" for v, path, _ in chunk

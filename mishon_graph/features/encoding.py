@@ -80,7 +80,7 @@ def encoded_batches(
     config: Config,
     *,
     workers: int = 0,
-    threads: int = 1,
+    threads: int | None = None,
 ) -> Iterator[EncodedBatch]:
     """One :class:`EncodedBatch` per batch, in order.
 
@@ -91,11 +91,15 @@ def encoded_batches(
         config: Encoder profile and device, from which each worker loads its own encoders.
         workers: ``0`` or ``1``: decode in a thread here and encode here; more: on a CPU, that many
             processes decode and encode whole batches; on a GPU, they decode and this process encodes.
-        threads: Torch threads of each encoding worker.
+        threads: Torch threads of each encoding worker; None: this process's torch threads shared
+            among the workers (at least one each).
     """
     if workers > 1 and resolve_device(config.device) == "cpu":
+        import torch
+
         modalities = tuple(m for m, _ in MEDIA_INPUTS if m in encoders)
-        yield from _in_workers(batches, spec, config, modalities, workers, threads)
+        each = threads if threads is not None else max(1, torch.get_num_threads() // workers)
+        yield from _in_workers(batches, spec, config, modalities, workers, each)
         return
     jobs = [(path, want) for batch in batches for _, path, want in batch]
     ahead = 2 * max((len(b) for b in batches), default=1)

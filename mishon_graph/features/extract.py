@@ -201,8 +201,6 @@ def _run_media(
     share of the torch threads); on a GPU they decode ahead and this process encodes. The batches,
     and so the stored units, are the same as in process (:mod:`mishon_graph.features.encoding`).
     """
-    import torch
-
     wanted: dict[str, set[str]] = {}
     for m in MEDIA_MODALITIES:
         if m in plans:
@@ -212,10 +210,7 @@ def _run_media(
     decode_t, encode_t = timers
     jobs = [(v, videos[v].media_path or "", frozenset(wanted[v])) for v in order]
     batches = list(_chunks(jobs, config.feature_batch))
-    threads = max(1, torch.get_num_threads() // max(workers, 1))
-    stream = encoded_batches(
-        batches, decode_spec(encoders, config), encoders, config, workers=workers, threads=threads
-    )
+    stream = encoded_batches(batches, decode_spec(encoders, config), encoders, config, workers=workers)
     for batch, done in zip(batches, stream, strict=True):
         for video_id, _, _ in batch:
             decode_t.add(done.decoded[video_id].seconds)  # summed over workers when in parallel
